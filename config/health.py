@@ -1,0 +1,46 @@
+"""GET /healthz: is the database, Redis and a Celery worker answering?"""
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+
+from config.celery import app as celery_app
+
+
+def _database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT postgis_lib_version()")
+            (postgis,) = cursor.fetchone()
+        return {"ok": True, "postgis": postgis}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc).splitlines()[0]}
+
+
+def _redis() -> dict:
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)}
+
+
+def _celery() -> dict:
+    try:
+        replies = celery_app.control.ping(timeout=1.0)
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)}
+    if not replies:
+        return {"ok": False, "error": "no Celery worker answered within 1 s"}
+    return {"ok": True, "workers": sorted(name for reply in replies for name in reply)}
+
+
+def healthz(request):
+    checks = {"database": _database(), "redis": _redis()}
+    # Without Redis the broker is gone too; asking Celery would only wait for its timeout.
+    checks["celery"] = _celery() if checks["redis"]["ok"] else {"ok": False, "error": "Redis (the broker) is down"}
+    down = [name for name, check in checks.items() if not check["ok"]]
+    body = {"status": "ok" if not down else "down", "down": down, "checks": checks}
+    return JsonResponse(body, status=200 if not down else 503)
