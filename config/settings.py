@@ -196,6 +196,54 @@ LOCATE_BATCH_MAX = env_number("LOCATE_BATCH_MAX", 10000, int)
 # How often (seconds) a process asks whether the grids changed elsewhere; 0 = on every call.
 LOCATOR_CHECK_INTERVAL = env_number("LOCATOR_CHECK_INTERVAL", 1.0)
 
+# SLA and evaluation (dispatch/sla.py, dispatch/tasks.py, dispatch/evaluation.py)
+# Deadlines are counted on the Chinese working calendar in this zone whatever TIME_ZONE says.
+SLA_TIME_ZONE = "Asia/Shanghai"
+
+
+def _work_periods(raw: str) -> list:
+    from datetime import time
+
+    periods = []
+    for chunk in raw.split(","):
+        try:
+            begin, end = (time.fromisoformat(part.strip()) for part in chunk.split("-"))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"SLA_WORK_PERIODS must look like 09:00-12:00,13:30-17:30, not {raw!r}."
+            ) from None
+        if begin >= end or (periods and begin < periods[-1][1]):
+            raise ImproperlyConfigured(f"SLA_WORK_PERIODS must be ordered, non-overlapping periods: {raw!r}.")
+        periods.append((begin, end))
+    return periods
+
+
+SLA_WORK_PERIODS = _work_periods(env("SLA_WORK_PERIODS", "09:00-12:00,13:30-17:30"))
+SLA_YELLOW_FRACTION = env_number("SLA_YELLOW_FRACTION", 0.8)
+if not 0 < SLA_YELLOW_FRACTION < 1:
+    raise ImproperlyConfigured(f"SLA_YELLOW_FRACTION must be between 0 and 1, not {SLA_YELLOW_FRACTION}.")
+# Dotted path of the class that delivers SLA notices (dispatch/notifications.py).
+NOTIFICATION_BACKEND = env("NOTIFICATION_BACKEND", "dispatch.notifications.LogBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@shehui.localhost")
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+
+def _weights(raw: str) -> dict:
+    try:
+        values = [float(part) for part in raw.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 3 or min(values) < 0 or sum(values) <= 0:
+        raise ImproperlyConfigured(
+            f"EVALUATION_WEIGHTS must be three non-negative numbers (response, resolution, satisfaction), not {raw!r}."
+        )
+    return dict(zip(("response", "resolution", "satisfaction"), values, strict=True))
+
+
+# Composite score weights over 响应率, 解决率, 满意率.
+EVALUATION_WEIGHTS = _weights(env("EVALUATION_WEIGHTS", "30,35,35"))
+CELERY_BEAT_SCHEDULE["dispatch-sweep-deadlines"] = {"task": "dispatch.tasks.sweep_deadlines", "schedule": 60.0}
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
