@@ -1,18 +1,49 @@
 import os
+from urllib.parse import parse_qs
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.db import database_sync_to_async  # noqa: E402
+from channels.middleware import BaseMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
-    }
-)
+
+@database_sync_to_async
+def _token_user(key: str):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user").filter(key=key).first()
+    # Same rule as DRF's TokenAuthentication: a deactivated user's token opens nothing.
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    """`?token=<DRF token>` for programs and phones that have no session cookie.
+
+    A token that does not match anybody leaves the socket anonymous (it is then closed with 4401),
+    even when a session cookie came with it: a wrong credential is never quietly replaced by another.
+    """
+
+    async def __call__(self, scope, receive, send):
+        keys = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+        if keys:
+            from django.contrib.auth.models import AnonymousUser
+
+            scope = dict(scope)
+            scope["user"] = await _token_user(keys[0]) or AnonymousUser()
+        return await super().__call__(scope, receive, send)
+
+
+# Origin first, then who: the session cookie, overridden by ?token= when one is given.
+websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})

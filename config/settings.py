@@ -134,6 +134,13 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Live push (/ws/live/): a resume missing more events than this is told to reload instead.
+LIVE_REPLAY_LIMIT = env_number("LIVE_REPLAY_LIMIT", 500, int)
+# How stale (seconds) a socket's view of its user's memberships may be when an event arrives.
+LIVE_RECHECK_SECONDS = env_number("LIVE_RECHECK_SECONDS", 10.0)
+# How often (seconds) an idle socket re-checks that its user is still active; 0 = never.
+LIVE_SESSION_CHECK_SECONDS = env_number("LIVE_SESSION_CHECK_SECONDS", 300.0)
+
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_ACKS_LATE = True

@@ -1,0 +1,181 @@
+"""The live socket, `/ws/live/`: authorise, subscribe, replay on resume — nothing more.
+
+Protocol (docs/cases.md "Live protocol"):
+
+    server → {"type": "hello", "seq": <newest event id>}      after a successful connect
+    server → {"type": "event", "seq": ..., ...}               one per visible case event (dispatch.live)
+    client → {"type": "resume", "after_seq": N}
+    server → the visible events with seq > N, in order, then {"type": "resumed", "seq": <last replayed>}
+             or {"type": "reload", "seq": <newest event id>} when more than LIVE_REPLAY_LIMIT are missing
+    client → {"type": "ping"}  server → {"type": "pong"}
+    server → {"type": "error", "code": ..., "detail": ...}    for a message it does not understand
+    close 4401: not authenticated; close 4403: deactivated or no longer allowed to listen
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import OrderedDict
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from dispatch import live, selectors
+from dispatch.models import CaseEvent
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def _current_groups(user_id: int) -> list[str]:
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return live.group_names_for_user(user)
+
+
+def _newest_seq() -> int:
+    return CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _missed_events(user_id: int, after_seq: int, limit: int) -> list[dict] | None:
+    """Visible events after `after_seq`, oldest first; None when there are more than `limit`."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return []
+    events = list(
+        CaseEvent.objects.filter(id__gt=after_seq, case__in=selectors.visible_cases(user))
+        .select_related("case__lead_unit", "case__category")
+        .order_by("id")[: limit + 1]
+    )
+    if len(events) > limit:
+        return None
+    return [live.event_payload(e) for e in events]
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            # Accept first: a close before accept reaches the browser as a bare 403, without our code.
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user_id = user.pk
+        self.subscribed: set[str] = set()
+        # Seqs already sent on this socket, so a resume never repeats a live event and vice versa.
+        self.sent: OrderedDict[int, None] = OrderedDict()
+        self.checked_at = 0.0
+        self.check_lock = asyncio.Lock()
+        groups = await database_sync_to_async(_current_groups)(self.user_id)
+        if not groups:
+            await self.accept()
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self._subscribe(groups)
+        await self.accept()
+        await self.send_json({"type": "hello", "seq": await database_sync_to_async(_newest_seq)()})
+        self.watchdog = asyncio.ensure_future(self._watch())
+
+    async def disconnect(self, code: int) -> None:
+        watchdog = getattr(self, "watchdog", None)
+        if watchdog is not None:
+            watchdog.cancel()
+        for name in list(getattr(self, "subscribed", ())):
+            await self.channel_layer.group_discard(name, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            await self._error("bad_json", "message is not JSON")
+            return
+        if not isinstance(content, dict):
+            await self._error("bad_request", "message must be a JSON object")
+            return
+        kind = content.get("type")
+        if kind == "resume":
+            after = content.get("after_seq")
+            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+                await self._error("bad_request", "after_seq must be a non-negative integer")
+                return
+            await self._resume(after)
+        elif kind == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self._error("bad_request", "unknown message type")
+
+    async def live_event(self, message: dict) -> None:
+        """A case event from dispatch.live. Messages are handled one at a time, so live events that
+        arrive during a resume wait in this socket's queue and are checked against `sent` after it."""
+        if not await self._recheck():
+            return
+        event_groups = [g for g in message["groups"] if g in self.subscribed]
+        # One copy per group the event went to; deliver the copy of the first group we are in.
+        if not event_groups or message["group"] != min(event_groups):
+            return
+        await self._deliver(message["event"])
+
+    async def _resume(self, after_seq: int) -> None:
+        if not await self._recheck(force=True):
+            return
+        limit = settings.LIVE_REPLAY_LIMIT
+        result = await database_sync_to_async(_missed_events)(self.user_id, after_seq, limit)
+        if result is None:
+            await self.send_json({"type": "reload", "seq": await database_sync_to_async(_newest_seq)()})
+            return
+        payloads = result
+        last = after_seq
+        for payload in payloads:
+            await self._deliver(payload)
+            last = payload["seq"]
+        await self.send_json({"type": "resumed", "seq": last})
+
+    async def _deliver(self, payload: dict) -> None:
+        seq = payload["seq"]
+        if seq in self.sent:
+            return
+        self.sent[seq] = None
+        while len(self.sent) > settings.LIVE_REPLAY_LIMIT * 2 + 1000:
+            self.sent.popitem(last=False)
+        await self.send_json(payload)
+
+    async def _recheck(self, force: bool = False) -> bool:
+        """Re-read the user's memberships when the last look is older than LIVE_RECHECK_SECONDS:
+        someone moved to another unit stops hearing the old one; a deactivated user is closed."""
+        if not force and time.monotonic() - self.checked_at < settings.LIVE_RECHECK_SECONDS:
+            return True
+        # The watchdog runs beside the message handlers; one membership change at a time.
+        async with self.check_lock:
+            groups = await database_sync_to_async(_current_groups)(self.user_id)
+            self.checked_at = time.monotonic()
+            if not groups:
+                await self.close(code=CLOSE_FORBIDDEN)
+                return False
+            await self._subscribe(groups)
+            return True
+
+    async def _subscribe(self, groups: list[str]) -> None:
+        wanted = set(groups)
+        for name in self.subscribed - wanted:
+            await self.channel_layer.group_discard(name, self.channel_name)
+        for name in wanted - self.subscribed:
+            await self.channel_layer.group_add(name, self.channel_name)
+        self.subscribed = wanted
+
+    async def _watch(self) -> None:
+        # Idle sockets hear no events, so a deactivated user's socket is also closed on a slow timer;
+        # the jitter keeps thousands of sockets from asking the database at the same moment.
+        interval = settings.LIVE_SESSION_CHECK_SECONDS
+        if interval <= 0:
+            return
+        while True:
+            await asyncio.sleep(interval * random.uniform(0.8, 1.2))
+            if not await self._recheck(force=True):
+                return
+
+    async def _error(self, code: str, detail: str) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail})
