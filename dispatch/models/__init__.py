@@ -1,0 +1,1 @@
+from dispatch.models.catalog import Category, ResponsibilityRule  # noqa: F401
