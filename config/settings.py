@@ -203,6 +203,22 @@ LOCATE_BATCH_MAX = env_number("LOCATE_BATCH_MAX", 10000, int)
 # How often (seconds) a process asks whether the grids changed elsewhere; 0 = on every call.
 LOCATOR_CHECK_INTERVAL = env_number("LOCATOR_CHECK_INTERVAL", 1.0)
 
+# Routing (dispatch/router.py): at most this many partner organisations join a help-type case.
+ROUTER_MAX_PARTNERS = env_number("ROUTER_MAX_PARTNERS", 2, int)
+if ROUTER_MAX_PARTNERS < 0:
+    raise ImproperlyConfigured(f"ROUTER_MAX_PARTNERS must be 0 or more, not {ROUTER_MAX_PARTNERS}.")
+# How often (seconds) a process asks whether rules, categories or units changed elsewhere; 0 = every call.
+ROUTER_CHECK_INTERVAL = env_number("ROUTER_CHECK_INTERVAL", 1.0)
+
+# Maps (maps/): an optional raster base layer under our own vector tiles, e.g. Tianditu
+# "https://t0.tianditu.gov.cn/vec_w/wmts?...&tk=KEY" with {z}/{x}/{y}; empty = our boundaries only.
+MAP_BASE_TILE_URL = env("MAP_BASE_TILE_URL", "")
+if MAP_BASE_TILE_URL and not all(part in MAP_BASE_TILE_URL for part in ("{z}", "{x}", "{y}")):
+    raise ImproperlyConfigured(f"MAP_BASE_TILE_URL must contain {{z}}, {{x}} and {{y}}, not {MAP_BASE_TILE_URL!r}.")
+MAP_BASE_ATTRIBUTION = env("MAP_BASE_ATTRIBUTION", "")
+# Seconds browsers and proxies may keep a boundary tile; the map page's tile URLs change with the data.
+MAP_TILE_MAX_AGE = env_number("MAP_TILE_MAX_AGE", 3600, int)
+
 # SLA and evaluation (dispatch/sla.py, dispatch/tasks.py, dispatch/evaluation.py)
 # Deadlines are counted on the Chinese working calendar in this zone whatever TIME_ZONE says.
 SLA_TIME_ZONE = "Asia/Shanghai"
