@@ -1,0 +1,260 @@
+"""Reads of cases: who may see what, and the lists and details every door serves.
+
+`visible_cases(user)` is the single queryset behind the list, the detail, attachments and the live
+replay: a unit sees only its cases, through every door (DESIGN §11).
+
+Who sees what:
+- supervisors (and superusers), and dispatchers of a city-level unit: every case;
+- dispatchers of a district unit (its 综治中心): every case located in that district, triage included;
+- members of a unit or partner: cases where it holds an active assignment (lead or collaborator) or
+  is the lead unit (a district 综治中心 leads its triage queue);
+- grid workers: cases located in their grids;
+- hotline agents: every case that came in through the hotline, since any agent may make the callback
+  (回访) on any hotline case;
+- everyone: the cases they reported themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from dispatch.models import Assignment, Case, CaseEvent
+
+ROLE_HANDLER = "handler"
+ROLE_DISPATCHER = "dispatcher"
+ROLE_UNIT_ADMIN = "unit_admin"
+ROLE_SUPERVISOR = "supervisor"
+ROLE_AGENT = "agent"
+# Roles that work a unit's (or partner's) own assignments.
+HANDLING_ROLES = frozenset({ROLE_HANDLER, ROLE_UNIT_ADMIN})
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What one user may do, read once per request from memberships and grid assignments."""
+
+    user_id: int | None
+    superuser: bool = False
+    supervisor: bool = False
+    agent: bool = False
+    city_dispatcher: bool = False
+    dispatcher_districts: frozenset[str] = field(default_factory=frozenset)
+    member_units: frozenset[int] = field(default_factory=frozenset)
+    member_partners: frozenset[int] = field(default_factory=frozenset)
+    handler_units: frozenset[int] = field(default_factory=frozenset)
+    handler_partners: frozenset[int] = field(default_factory=frozenset)
+    grids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.superuser or self.supervisor or self.city_dispatcher
+
+    @property
+    def is_grid_worker(self) -> bool:
+        return bool(self.grids)
+
+    def dispatches(self, case: Case) -> bool:
+        """May direct this case: a supervisor, a city dispatcher or the dispatcher of its district."""
+        return self.supervisor or self.city_dispatcher or case.district_code in self.dispatcher_districts
+
+    @property
+    def is_dispatcher(self) -> bool:
+        return self.supervisor or self.city_dispatcher or bool(self.dispatcher_districts)
+
+    def handles(self, assignment: Assignment | None) -> bool:
+        if assignment is None:
+            return False
+        if assignment.unit_id is not None:
+            return assignment.unit_id in self.handler_units
+        return assignment.partner_id in self.handler_partners
+
+
+_NOBODY = Roles(user_id=None)
+
+
+def roles_of(user) -> Roles:
+    """The roles of `user` (cached on the user object for the rest of the request)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return _NOBODY
+    cached = getattr(user, "_dispatch_roles", None)
+    if cached is not None:
+        return cached
+    from grids.models import GridWorker
+    from partners.models import Membership
+
+    supervisor = agent = city_dispatcher = False
+    districts: set[str] = set()
+    member_units: set[int] = set()
+    member_partners: set[int] = set()
+    handler_units: set[int] = set()
+    handler_partners: set[int] = set()
+    memberships = Membership.objects.filter(user=user).select_related("unit__area", "partner")
+    for m in memberships:
+        unit = m.unit
+        if unit is not None and not unit.is_active:
+            continue
+        if m.partner_id is not None and not m.partner.is_active:
+            continue
+        if m.role == ROLE_SUPERVISOR:
+            supervisor = True
+        elif m.role == ROLE_AGENT:
+            agent = True
+        elif m.role == ROLE_DISPATCHER and unit is not None:
+            if unit.level == "city":
+                city_dispatcher = True
+            elif unit.area_id is not None:
+                districts.add(unit.area.code[:6])
+        if unit is not None:
+            member_units.add(unit.pk)
+            if m.role in HANDLING_ROLES:
+                handler_units.add(unit.pk)
+        if m.partner_id is not None:
+            member_partners.add(m.partner_id)
+            if m.role in HANDLING_ROLES:
+                handler_partners.add(m.partner_id)
+    roles = Roles(
+        user_id=user.pk,
+        superuser=user.is_superuser,
+        supervisor=supervisor,
+        agent=agent,
+        city_dispatcher=city_dispatcher,
+        dispatcher_districts=frozenset(districts),
+        member_units=frozenset(member_units),
+        member_partners=frozenset(member_partners),
+        handler_units=frozenset(handler_units),
+        handler_partners=frozenset(handler_partners),
+        grids=frozenset(GridWorker.objects.filter(user=user).values_list("grid__code", flat=True)),
+    )
+    user._dispatch_roles = roles
+    return roles
+
+
+def visible_cases(user) -> QuerySet[Case]:
+    """Every case `user` may see (module docstring), as one queryset without duplicate rows."""
+    roles = roles_of(user)
+    if roles.user_id is None:
+        return Case.objects.none()
+    if roles.sees_everything:
+        return Case.objects.all()
+    allowed = Q(reporter_id=roles.user_id)
+    if roles.dispatcher_districts:
+        allowed |= Q(district_code__in=roles.dispatcher_districts)
+    if roles.grids:
+        allowed |= Q(grid_code__in=roles.grids)
+    if roles.agent:
+        allowed |= Q(source=Case.Source.HOTLINE)
+    if roles.member_units:
+        allowed |= Q(lead_unit_id__in=roles.member_units) | Exists(
+            Assignment.objects.filter(
+                case_id=OuterRef("pk"), unit_id__in=roles.member_units, status__in=Assignment.ACTIVE
+            )
+        )
+    if roles.member_partners:
+        allowed |= Exists(
+            Assignment.objects.filter(
+                case_id=OuterRef("pk"), partner_id__in=roles.member_partners, status__in=Assignment.ACTIVE
+            )
+        )
+    return Case.objects.filter(allowed)
+
+
+def _active_assignments() -> Prefetch:
+    return Prefetch(
+        "assignments",
+        queryset=Assignment.objects.filter(status__in=Assignment.ACTIVE).select_related("unit", "partner"),
+        to_attr="active_assignments",
+    )
+
+
+def overdue_q(now: dt.datetime | None = None) -> Q:
+    """Open cases whose lead is late to sign or to reply."""
+    now = now or timezone.now()
+    late = Assignment.objects.filter(case_id=OuterRef("pk"), role=Assignment.Role.LEAD).filter(
+        Q(status=Assignment.Status.DISPATCHED, sign_due__lt=now)
+        | Q(status__in=[Assignment.Status.SIGNED, Assignment.Status.REWORK], reply_due__lt=now)
+    )
+    return Q(Exists(late)) & ~Q(status__in=Case.TERMINAL)
+
+
+def case_list(
+    *,
+    user,
+    status: list[str] | None = None,
+    category: str | None = None,
+    unit: int | None = None,
+    grid: str | None = None,
+    district: str | None = None,
+    overdue: bool | None = None,
+    since: dt.datetime | None = None,
+) -> QuerySet[Case]:
+    """Visible cases, filtered, newest first, with what the list shows fetched in a fixed number of queries.
+
+    `category` matches the category and everything below it (codes carry the tree in their prefix);
+    `unit` matches cases where that unit holds an active assignment; `since` keeps cases changed at
+    or after that moment (an offline client's "what changed since I last looked").
+    """
+    qs = visible_cases(user)
+    if status:
+        qs = qs.filter(status__in=status)
+    if category:
+        qs = qs.filter(category__code__startswith=category)
+    if unit is not None:
+        qs = qs.filter(
+            Exists(Assignment.objects.filter(case_id=OuterRef("pk"), unit_id=unit, status__in=Assignment.ACTIVE))
+        )
+    if grid:
+        qs = qs.filter(grid_code=grid)
+    if district:
+        qs = qs.filter(district_code=district)
+    if overdue is True:
+        qs = qs.filter(overdue_q())
+    elif overdue is False:
+        qs = qs.exclude(overdue_q())
+    if since is not None:
+        qs = qs.filter(updated_at__gte=since)
+    return qs.select_related("category", "lead_unit").prefetch_related(_active_assignments()).order_by("-id")
+
+
+def case_detail(*, user, case_id: int) -> Case | None:
+    """One visible case with its assignments, timeline, photos and merged duplicates; None if unseen."""
+    return (
+        visible_cases(user)
+        .select_related("category", "lead_unit", "merged_into")
+        .prefetch_related(
+            _active_assignments(),
+            Prefetch("assignments", queryset=Assignment.objects.select_related("unit", "partner")),
+            Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("id")),
+            "attachments",
+            Prefetch("merged_cases", queryset=Case.objects.only("id", "number", "merged_into_id")),
+        )
+        .filter(pk=case_id)
+        .first()
+    )
+
+
+def visible_attachment(*, user, case_id: int, attachment_id: int):
+    """The photo, if its case is visible to `user`; else None."""
+    from dispatch.models import Attachment
+
+    return (
+        Attachment.objects.filter(pk=attachment_id, case_id=case_id, case__in=visible_cases(user).values("pk"))
+        .only("id", "file", "content_type", "size", "case_id")
+        .first()
+    )
+
+
+def partner_open_load(partner_ids: list[int]) -> dict[int, int]:
+    """Open assignments per partner, for the router's capacity test."""
+    from django.db.models import Count
+
+    rows = (
+        Assignment.objects.filter(partner_id__in=partner_ids, status__in=Assignment.ACTIVE)
+        .exclude(case__status__in=Case.TERMINAL)
+        .values("partner_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["partner_id"]: row["n"] for row in rows}

@@ -1,0 +1,51 @@
+"""Everything that writes dispatch data goes through here (STYLE §2)."""
+
+from dispatch.services.cases import (
+    ALLOWED_FROM,
+    case_close,
+    case_decide_extension,
+    case_dispatch,
+    case_merge,
+    case_open,
+    case_reject,
+    case_reply,
+    case_request_extension,
+    case_return,
+    case_revisit,
+    case_sign,
+    case_urge,
+    case_verify,
+    open_case,
+    record_event,
+)
+from dispatch.services.errors import (
+    ActionForbidden,
+    CaseActionError,
+    CaseNotFound,
+    InvalidTransition,
+    StaleVersion,
+)
+
+__all__ = [
+    "ALLOWED_FROM",
+    "ActionForbidden",
+    "CaseActionError",
+    "CaseNotFound",
+    "InvalidTransition",
+    "StaleVersion",
+    "case_close",
+    "case_decide_extension",
+    "case_dispatch",
+    "case_merge",
+    "case_open",
+    "case_reject",
+    "case_reply",
+    "case_request_extension",
+    "case_return",
+    "case_revisit",
+    "case_sign",
+    "case_urge",
+    "case_verify",
+    "open_case",
+    "record_event",
+]
