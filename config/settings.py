@@ -219,6 +219,15 @@ MAP_BASE_ATTRIBUTION = env("MAP_BASE_ATTRIBUTION", "")
 # Seconds browsers and proxies may keep a boundary tile; the map page's tile URLs change with the data.
 MAP_TILE_MAX_AGE = env_number("MAP_TILE_MAX_AGE", 3600, int)
 
+# Cases (dispatch/): photo limits for field reports and evidence, and idempotency keys.
+CASE_PHOTO_MAX_BYTES = env_number("CASE_PHOTO_MAX_BYTES", 10 * 1024 * 1024, int)
+CASE_PHOTO_MAX_PIXELS = env_number("CASE_PHOTO_MAX_PIXELS", 50_000_000, int)
+CASE_PHOTOS_MAX = env_number("CASE_PHOTOS_MAX", 6, int)
+if CASE_PHOTO_MAX_BYTES < 1 or CASE_PHOTO_MAX_PIXELS < 1 or CASE_PHOTOS_MAX < 0:
+    raise ImproperlyConfigured("CASE_PHOTO_MAX_BYTES/_PIXELS must be positive and CASE_PHOTOS_MAX 0 or more.")
+# A reservation older than this (seconds) belongs to a process that died; a retry may take it over.
+IDEMPOTENCY_IN_FLIGHT_SECONDS = env_number("IDEMPOTENCY_IN_FLIGHT_SECONDS", 120.0)
+
 # SLA and evaluation (dispatch/sla.py, dispatch/tasks.py, dispatch/evaluation.py)
 # Deadlines are counted on the Chinese working calendar in this zone whatever TIME_ZONE says.
 SLA_TIME_ZONE = "Asia/Shanghai"
