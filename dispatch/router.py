@@ -1,0 +1,530 @@
+"""The explainable router: which unit leads a case, who helps, and why.
+
+`route()` takes a located point (or a grid code) and a category and returns a `Decision`. The order the
+rules are tried in (docs/routing.md has worked examples):
+
+1. The category's principle orders the two bases: 部件 (owner_first) try the owner rules (named
+   units: 供电局 owns the street lamps) before the territorial ones; 事件 and needs (territory_first)
+   try the territorial rules (the department at a level of the point's chain: the street's 综合执法队)
+   first.
+2. Within a basis the most specific territory wins — grid, community, street, district, city — and
+   within a territory the most specific category (the leaf before its parent before the root).
+3. A rule whose unit is inactive, or whose department has no unit at that level of this point's chain,
+   is passed over and the walk goes on. When nothing resolves, the case goes to triage: the lead is
+   the district's 综治中心, `triage=True`, and the explanation says so.
+
+Everything is read from the in-memory tables (dispatch/rules.py), so after locating a point a decision
+is a few dictionary lookups; the rule walk for a (category, grid) pair is remembered until the tables
+change.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from dispatch.rules import RoutingTables, tables
+
+OWNER = "owner"
+TERRITORY = "territory"
+ORDER = {"owner_first": (OWNER, TERRITORY), "territory_first": (TERRITORY, OWNER)}
+CHAIN_LEVELS = ("grid", "community", "street", "district", "city")  # narrowest first
+ZONGZHI = "zongzhi"
+PARTNER_CANDIDATES = 8  # how many nearby partners an explanation reports on when none qualifies
+_MEMO_LIMIT = 400_000
+
+PartnerLoad = Callable[[list[int]], dict[int, int]]
+
+
+class RoutingError(ValueError):
+    """The input cannot be routed at all; `field` names the input that is wrong."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+@dataclass
+class Decision:
+    lead: Any  # partners.models.Unit; the district's 综治中心 when triage
+    triage: bool
+    collaborators: list = field(default_factory=list)  # partners.models.Unit
+    partners: list = field(default_factory=list)  # partners.models.Partner
+    needs_review: bool = False
+    location: Any = None  # grids.locator.Location
+    explanation: dict = field(default_factory=dict)
+    category: Any = None  # dispatch.models.Category
+    urgency: str = "normal"
+
+    def as_dict(self) -> dict[str, Any]:
+        loc = self.location
+        return {
+            "category": {"id": self.category.id, "code": self.category.code, "name": self.category.name}
+            if self.category is not None
+            else None,
+            "urgency": self.urgency,
+            "lead": unit_dict(self.lead),
+            "triage": self.triage,
+            "collaborators": [unit_dict(u) for u in self.collaborators],
+            "partners": [{"id": p.id, "code": p.code, "name": p.name} for p in self.partners],
+            "needs_review": self.needs_review,
+            "location": {
+                "lon": loc.lon,
+                "lat": loc.lat,
+                "grid": loc.grid,
+                "community": loc.community,
+                "street": loc.street,
+                "district": loc.district,
+                "city": loc.city,
+                "outside": loc.outside,
+                "near_boundary": loc.near_boundary,
+                "distance_m": loc.distance_m,
+            }
+            if loc is not None
+            else None,
+            "explanation": self.explanation,
+        }
+
+
+def unit_dict(unit) -> dict[str, Any] | None:
+    if unit is None:
+        return None
+    return {
+        "id": unit.id,
+        "code": unit.code,
+        "name": unit.name,
+        "department": unit.department,
+        "department_label": str(unit.get_department_display()),
+        "level": unit.level,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """The part of a decision that depends only on the category and the grid chain (memoised)."""
+
+    lead_id: int | None
+    triage: bool
+    collaborator_ids: tuple[int, ...]
+    explanation: dict
+
+
+# --- public API ----------------------------------------------------------------------------------
+
+
+def route(
+    *,
+    category,
+    urgency: str = "normal",
+    location=None,
+    grid: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    crs: str = "wgs84",
+    partner_load: PartnerLoad | None = None,
+) -> Decision:
+    """Decide who leads a case of `category` at a place, and explain why.
+
+    The place is a `grids.locator.Location`, a grid code, or a point (`lon`, `lat` in `crs`) that is
+    located here. `category` is a Category, its id or its code. `partner_load(ids) -> {id: open cases}`
+    tells how busy partners are (default: all idle). Raises RoutingError (a ValueError with `.field`)
+    when the category or place is unknown or the point lies outside the city.
+    """
+    t = tables()
+    node = _category_node(t, category)
+    location = _resolve_location(t, location=location, grid=grid, lon=lon, lat=lat, crs=crs)
+    return _decide(t, node, urgency or node.default_urgency, location, partner_load)
+
+
+def route_chain(*, category, chain: dict[str, str | None]) -> tuple[Any, bool, dict]:
+    """The lead, triage flag and rule walk for a chain alone (no point, no partners). For check_routing."""
+    t = tables()
+    node = _category_node(t, category)
+    walk = _walk(t, node, _chain_tuple(t, chain))
+    return t.units.get(walk.lead_id), walk.triage, walk.explanation
+
+
+# --- steps ---------------------------------------------------------------------------------------
+
+
+def _category_node(t: RoutingTables, category):
+    if hasattr(category, "pk"):
+        node = t.categories.get(category.pk)
+    elif isinstance(category, int):
+        node = t.categories.get(category)
+    else:
+        node = t.categories_by_code.get(str(category))
+    if node is None or not node.is_active:
+        raise RoutingError("category", _("未知或已停用的类别：%(c)s。") % {"c": getattr(category, "code", category)})
+    return node
+
+
+def _resolve_location(t: RoutingTables, *, location, grid, lon, lat, crs):
+    from grids import locator
+
+    if location is not None:
+        return location
+    if grid:
+        location = grid_location(t, str(grid))
+        if location is None:
+            raise RoutingError("grid", _("没有编码为 %(code)s 的网格。") % {"code": grid})
+        return location
+    if lon is None or lat is None:
+        raise RoutingError("location", _("请提供坐标（lon、lat）或网格编码。"))
+    located = locator.locate(lon, lat, crs=crs)
+    if located is None:
+        raise RoutingError("location", _("该位置不在贵阳市范围内。"))
+    return located
+
+
+def grid_location(t: RoutingTables, code: str):
+    """A Location for a grid given by code (at a point inside it), or None when there is no such grid."""
+    import shapely
+
+    from grids.locator import Location, current_index
+
+    index = current_index()
+    i = bisect.bisect_left(index.codes, code)
+    if i == len(index.codes) or index.codes[i] != code:
+        return None
+    inside = shapely.point_on_surface(index.geoms[i])
+    grid, community, street, district, city = index.chains[i]
+    return Location(
+        grid=grid, community=community, street=street, district=district, city=city, lon=inside.x, lat=inside.y
+    )
+
+
+def _chain_tuple(t: RoutingTables, loc) -> tuple[str | None, ...]:
+    get = loc.get if isinstance(loc, dict) else lambda name: getattr(loc, name, None)
+    return (get("grid"), get("community"), get("street"), get("district"), get("city") or t.city_code)
+
+
+def _decide(t: RoutingTables, node, urgency: str, location, partner_load: PartnerLoad | None) -> Decision:
+    chain = (location.grid, location.community, location.street, location.district, location.city or t.city_code)
+    key = (node.id, chain, get_language())
+    walk = t.memo.get(key)
+    if walk is None:
+        walk = _walk(t, node, chain)
+        if len(t.memo) > _MEMO_LIMIT:
+            t.memo.clear()
+        t.memo[key] = walk
+
+    needs_review = bool(location.outside or location.near_boundary)
+    explanation = dict(walk.explanation)
+    explanation["urgency"] = urgency
+    if needs_review:
+        explanation["review"] = (
+            _("位置在辖区范围之外（已就近归入网格），请人工复核。")
+            if location.outside
+            else _("位置靠近辖区边界，请人工复核。")
+        )
+
+    chosen: list = []
+    if node.capabilities:
+        chosen, tests = _select_partners(t, node, location, partner_load)
+        explanation["partners"] = tests
+
+    units = t.units
+    return Decision(
+        lead=units.get(walk.lead_id),
+        triage=walk.triage,
+        collaborators=[units[i] for i in walk.collaborator_ids],
+        partners=chosen,
+        needs_review=needs_review,
+        location=location,
+        explanation=explanation,
+        category=t.category_objects[node.id],
+        urgency=urgency,
+    )
+
+
+def _walk(t: RoutingTables, node, chain: tuple[str | None, ...]) -> _Walk:
+    """Try the rules in the principle's order and record each one."""
+    rules = t.rules
+    considered: list[dict[str, Any]] = []
+    matched = None
+    lead_id = None
+    for basis in ORDER[node.principle]:
+        for territory in chain:
+            if not territory:
+                continue
+            for category_id in node.lineage:
+                rule = rules.get((basis, territory, category_id))
+                if rule is None:
+                    continue
+                if lead_id is not None:
+                    considered.append(_rule_dict(rule, "not_reached", _("已由前面的规则确定，未使用。")))
+                    continue
+                unit_id, outcome, note = _resolve(t, rule, chain)
+                considered.append(_rule_dict(rule, outcome, note))
+                if unit_id is not None:
+                    lead_id = unit_id
+                    matched = considered[-1]
+
+    district = chain[3]
+    triage = lead_id is None
+    if triage:
+        lead_id = t.unit_lookup.get((district, ZONGZHI)) if district else None
+        if lead_id is None:
+            lead_id = t.unit_lookup.get((t.city_code, ZONGZHI))
+
+    collaborators: list[int] = []
+    collaborator_notes: list[dict[str, Any]] = []
+    for department in node.collaborator_departments:
+        found = _nearest_unit(t, department, chain)
+        if found is not None and found[0] != lead_id and found[0] not in collaborators:
+            collaborators.append(found[0])
+            collaborator_notes.append({"department": department, "unit": found[0], "area": found[1]})
+        elif found is None:
+            collaborator_notes.append({"department": department, "unit": None, "area": None})
+
+    lead = t.units.get(lead_id)
+    if triage:
+        summary = _("没有规则能确定牵头单位，转%(unit)s分拨（待分拨）。") % {
+            "unit": lead.name if lead is not None else _("综治中心")
+        }
+    else:
+        summary = _("按%(principle)s，匹配规则 #%(rule)s（%(category)s @ %(territory)s），牵头单位：%(unit)s。") % {
+            "principle": _principle_label(node.principle),
+            "rule": matched["rule"],
+            "category": matched["category"],
+            "territory": _area_label(t, matched["territory"]),
+            "unit": lead.name,
+        }
+
+    explanation = {
+        "category": node.code,
+        "principle": node.principle,
+        "order": list(ORDER[node.principle]),
+        "chain": [
+            {"level": level, "code": code, "name": t.area_names.get(code, "") if code else ""}
+            for level, code in zip(CHAIN_LEVELS, chain, strict=True)
+            if code
+        ],
+        "categories": [t.categories[c].code for c in node.lineage],
+        "rules": considered,
+        "matched": matched["rule"] if matched else None,
+        "triage": triage,
+        "lead": lead_id,
+        "collaborators": collaborator_notes,
+        "summary": summary,
+    }
+    return _Walk(lead_id=lead_id, triage=triage, collaborator_ids=tuple(collaborators), explanation=explanation)
+
+
+def _resolve(t: RoutingTables, rule, chain) -> tuple[int | None, str, str]:
+    """The unit a rule names at this chain, or None with the reason it could not be used."""
+    if rule.unit_id is not None:
+        unit = t.units.get(rule.unit_id)
+        if unit is None or not unit.is_active:
+            return None, "skipped", _("单位已停用。")
+        return unit.id, "matched", ""
+    area = chain[CHAIN_LEVELS.index(rule.level)] if rule.level in CHAIN_LEVELS else None
+    if not area:
+        return None, "skipped", _("该位置没有此层级的区域。")
+    unit_id = t.unit_lookup.get((area, rule.department))
+    unit = t.units.get(unit_id) if unit_id is not None else None
+    if unit is None or not unit.is_active:
+        return (
+            None,
+            "skipped",
+            _("%(area)s没有在用的%(department)s单位。")
+            % {"area": _area_label(t, area), "department": _department_label(rule.department)},
+        )
+    return unit.id, "matched", ""
+
+
+def _nearest_unit(t: RoutingTables, department: str, chain) -> tuple[int, str] | None:
+    """A collaborating department's unit: the closest one up the chain (community first, city last)."""
+    for area in chain[1:]:
+        if not area:
+            continue
+        unit_id = t.unit_lookup.get((area, department))
+        if unit_id is not None and t.units.get(unit_id) is not None and t.units[unit_id].is_active:
+            return unit_id, area
+    return None
+
+
+def _rule_dict(rule, outcome: str, note: str) -> dict[str, Any]:
+    return {
+        "rule": rule.id,
+        "category": rule.category_code,
+        "territory": rule.territory_code,
+        "territory_level": rule.territory_level,
+        "basis": rule.basis,
+        "target": rule.target,
+        "outcome": outcome,
+        "note": note,
+    }
+
+
+def _principle_label(principle: str) -> str:
+    return _("先属主、后属地") if principle == "owner_first" else _("先属地、后属主")
+
+
+def _area_label(t: RoutingTables, code: str) -> str:
+    name = t.area_names.get(code)
+    return f"{name}（{code}）" if name else code
+
+
+def _department_label(department: str) -> str:
+    from partners.models import Department
+
+    try:
+        return str(Department(department).label)
+    except ValueError:
+        return department
+
+
+# --- partners ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _PartnerIndex:
+    partners: list  # Partner instances (service_area deferred)
+    capabilities: list[frozenset]
+    offices: list[tuple[float, float] | None]
+    area_tree: Any  # shapely STRtree over service areas, same order as `partners`
+    office_tree: Any  # shapely STRtree over office points (only partners that have one)
+    office_index: list[int]
+
+
+def _partner_index(t: RoutingTables) -> _PartnerIndex:
+    index = t.lazy.get("partners")
+    if index is not None:
+        return index
+    with t.lock:
+        index = t.lazy.get("partners")
+        if index is None:
+            index = _build_partner_index()
+            t.lazy["partners"] = index
+    return index
+
+
+def _build_partner_index() -> _PartnerIndex:
+    import shapely
+
+    from partners.models import Partner
+
+    partners = list(Partner.objects.defer("service_area", "location").order_by("id"))
+    geoms = dict(Partner.objects.values_list("id", "service_area"))
+    locations = dict(Partner.objects.values_list("id", "location"))
+    areas = [shapely.from_wkb(bytes(geoms[p.id].wkb)) if geoms.get(p.id) else shapely.Point() for p in partners]
+    offices: list[tuple[float, float] | None] = []
+    office_points = []
+    office_index = []
+    for i, p in enumerate(partners):
+        loc = locations.get(p.id)
+        if loc is None:
+            offices.append(None)
+            continue
+        offices.append((loc.x, loc.y))
+        office_points.append(shapely.Point(loc.x, loc.y))
+        office_index.append(i)
+    return _PartnerIndex(
+        partners=partners,
+        capabilities=[frozenset(p.capabilities or ()) for p in partners],
+        offices=offices,
+        area_tree=shapely.STRtree(areas),
+        office_tree=shapely.STRtree(office_points),
+        office_index=office_index,
+    )
+
+
+def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    # Equirectangular is well within a metre of the great circle at city scale.
+    k = math.cos(math.radians((lat1 + lat2) / 2))
+    dx = math.radians(lon2 - lon1) * k
+    dy = math.radians(lat2 - lat1)
+    return 6_371_008.8 * math.hypot(dx, dy)
+
+
+def _select_partners(
+    t: RoutingTables, node, location, partner_load: PartnerLoad | None
+) -> tuple[list, list[dict[str, Any]]]:
+    """Active partners with the capability whose service area covers the point and who are under
+    capacity, nearest office first, at most ROUTER_MAX_PARTNERS; and the tests of the candidates looked at.
+
+    Candidates are the partners whose service area covers the point plus those with an office nearby,
+    so when nobody qualifies the explanation still says why the nearest ones were not chosen.
+    """
+    import shapely
+
+    index = _partner_index(t)
+    lon, lat = location.lon, location.lat
+    needed = frozenset(node.capabilities)
+    capabilities = index.capabilities
+
+    covering = set(index.area_tree.query(shapely.Point(lon, lat), predicate="intersects").tolist())
+    nearby: list[int] = []
+    for radius in _OFFICE_SEARCH_DEGREES:
+        hits = index.office_tree.query(shapely.box(lon - radius, lat - radius, lon + radius, lat + radius))
+        nearby = [index.office_index[h] for h in hits.tolist()]
+        if len(nearby) >= PARTNER_CANDIDATES:
+            break
+
+    def distance(i: int) -> float:
+        office = index.offices[i]
+        return _distance_m(lon, lat, office[0], office[1]) if office else math.inf
+
+    eligible = [i for i in covering if index.partners[i].is_active and needed & capabilities[i]]
+    load: dict[int, int] = {}
+    if partner_load is not None and eligible:
+        load = partner_load([index.partners[i].id for i in eligible])
+
+    limit = settings.ROUTER_MAX_PARTNERS
+    chosen: list = []
+    tests: list[dict[str, Any]] = []
+    for i in sorted(covering.union(nearby), key=distance):
+        p = index.partners[i]
+        open_cases = load.get(p.id, 0)
+        if not p.is_active:
+            failed = "inactive"
+        elif not needed & capabilities[i]:
+            failed = "capability"
+        elif i not in covering:
+            failed = "service_area"
+        elif open_cases >= p.capacity:
+            failed = "capacity"
+        elif len(chosen) >= limit:
+            failed = "limit"
+        else:
+            failed = None
+            chosen.append(p)
+        if failed is None or len(tests) < PARTNER_CANDIDATES:
+            d = distance(i)
+            tests.append(
+                {
+                    "partner": p.id,
+                    "name": p.name,
+                    "distance_m": None if d == math.inf else round(d),
+                    "open_cases": open_cases,
+                    "capacity": p.capacity,
+                    "chosen": failed is None,
+                    "failed": failed,
+                    "reason": _PARTNER_REASONS[failed]() if failed else "",
+                }
+            )
+        if len(chosen) >= limit and len(tests) >= PARTNER_CANDIDATES:
+            break
+    return chosen, tests
+
+
+# About 1, 3 and 10 km around the point at Guiyang's latitude.
+_OFFICE_SEARCH_DEGREES = (0.01, 0.03, 0.1)
+
+_PARTNER_REASONS = {
+    "inactive": lambda: _("已停用"),
+    "capability": lambda: _("不具备所需服务能力"),
+    "service_area": lambda: _("服务范围不覆盖该位置"),
+    "capacity": lambda: _("在办案件已达上限"),
+    "limit": lambda: _("已选满协作单位"),
+}

@@ -1,0 +1,326 @@
+"""Rule validation, and the in-memory routing tables every process keeps.
+
+Validation (`validate_rule`, `validate_category`) is shared by the models' `clean()`, the catalogue
+services (dispatch/catalog.py) and the admin, so a conflicting rule is refused the same way whichever
+door it comes through; the database unique constraint is the last guard.
+
+The router never queries the database for rules, categories or units: it reads `tables()`, a
+snapshot built once per process. Whoever writes rules or categories bumps a version number in Redis
+when the transaction commits (`bump_version_on_commit`); each process compares its snapshot's version
+with Redis at most every `ROUTER_CHECK_INTERVAL` seconds and rebuilds when it moved. The process that
+made the change drops its own snapshot at once, so its next decision already sees it. Units, grids and
+partners written by the lower apps are noticed through their own version keys, read the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from dispatch.models import ResponsibilityRule
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "dispatch:routing:version"
+
+# The territory levels from the widest to the narrowest; a rule's specificity is its position here.
+TERRITORY_LEVELS = ("city", "district", "street", "community", "grid")
+SPECIFICITY = {level: rank for rank, level in enumerate(TERRITORY_LEVELS)}
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def territory_level_of(code: str) -> str | None:
+    """The level of the area or grid with this code, or None when there is none."""
+    from grids.models import Area, Grid
+
+    code = (code or "").strip()
+    if not code.isdigit():
+        return None
+    if len(code) == 15:
+        return "grid" if Grid.objects.filter(code=code).exists() else None
+    return Area.objects.filter(code=code).values_list("level", flat=True).first()
+
+
+def validate_rule(rule: ResponsibilityRule) -> None:
+    """Check one rule before it is saved; fills in `territory_level` and a default `basis`.
+
+    Raises ValidationError with field errors. A rule that would tie with another — same category,
+    same territory, same basis — is refused with the other rule named, because at routing time
+    nothing could tell the two apart.
+    """
+    from dispatch.models import ResponsibilityRule
+
+    errors: dict[str, list[str]] = {}
+
+    def add(field_name: str, message: str) -> None:
+        errors.setdefault(field_name, []).append(message)
+
+    if rule.category_id is None:
+        add("category", _("请选择类别。"))
+
+    rule.territory_code = (rule.territory_code or "").strip()
+    level = territory_level_of(rule.territory_code)
+    if level is None:
+        add("territory_code", _("没有编码为 %(code)s 的区域或网格。") % {"code": rule.territory_code or "—"})
+    else:
+        rule.territory_level = level
+
+    has_unit = rule.unit_id is not None
+    has_department = bool(rule.department) or bool(rule.level)
+    if has_unit and has_department:
+        add("unit", _("请在“指定单位”和“部门+层级”中二选一。"))
+    elif not has_unit and not has_department:
+        add("unit", _("请指定牵头单位，或指定部门及其层级。"))
+    elif has_department:
+        if not rule.department:
+            add("department", _("指定层级时必须同时指定部门。"))
+        if not rule.level:
+            add("level", _("指定部门时必须同时指定层级。"))
+    elif not rule.unit.is_active:
+        add("unit", _("单位“%(name)s”已停用。") % {"name": rule.unit.name})
+
+    if not rule.basis:
+        rule.basis = ResponsibilityRule.Basis.OWNER if has_unit else ResponsibilityRule.Basis.TERRITORY
+    elif rule.basis not in ResponsibilityRule.Basis.values:
+        add("basis", _("依据只能是“属主”或“属地”。"))
+
+    if not errors:
+        clash = (
+            ResponsibilityRule.objects.filter(
+                category_id=rule.category_id, territory_code=rule.territory_code, basis=rule.basis
+            )
+            .exclude(pk=rule.pk)
+            .select_related("category", "unit")
+            .first()
+        )
+        if clash is not None:
+            same_target = (clash.unit_id, clash.department, clash.level) == (
+                rule.unit_id,
+                rule.department,
+                rule.level,
+            )
+            message = (
+                _("重复：规则 #%(id)s（%(rule)s）已有相同内容。")
+                if same_target
+                else _("与规则 #%(id)s（%(rule)s）冲突：同一类别、同一区域、同一依据只能有一个牵头单位。")
+            )
+            add(
+                "territory_code",
+                message
+                % {
+                    "id": clash.pk,
+                    "rule": f"{clash.category.code} @ {clash.territory_code} → {clash.target_label()}",
+                },
+            )
+
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- versions ------------------------------------------------------------------------------------
+
+
+def bump_version_on_commit() -> None:
+    """Tell every process its routing tables are stale, once the surrounding transaction commits."""
+    transaction.on_commit(bump_version_now)
+
+
+def bump_version_now() -> None:
+    try:
+        cache.add(VERSION_KEY, 0, None)
+        cache.incr(VERSION_KEY)
+    except Exception:
+        # Redis being down must not undo a committed rule; this process still sees it below, others
+        # on their next successful check after Redis returns (the key then reads as a new value).
+        logger.exception("routing: could not bump the version in Redis")
+    invalidate_local()
+
+
+def _version_keys() -> list[str]:
+    """Ours, plus the lower apps' keys: the grids (the locator's) and, when partners publish one, units."""
+    from grids.locator import VERSION_KEY as GRIDS_VERSION_KEY
+
+    keys = [VERSION_KEY, GRIDS_VERSION_KEY]
+    try:
+        from partners.services import VERSION_KEY as PARTNERS_VERSION_KEY
+    except ImportError:
+        pass
+    else:
+        keys.append(PARTNERS_VERSION_KEY)
+    return keys
+
+
+def _read_versions() -> tuple:
+    try:
+        values = cache.get_many(_version_keys())
+    except Exception:
+        logger.exception("routing: could not read the version from Redis; keeping the current tables")
+        return ()
+    return tuple(values.get(key) for key in _version_keys())
+
+
+# --- the tables ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryNode:
+    id: int
+    code: str
+    name: str
+    kind: str
+    principle: str
+    parent_id: int | None
+    lineage: tuple[int, ...]  # itself, then its ancestors up to the root
+    depth: int
+    is_leaf: bool
+    is_active: bool
+    default_urgency: str
+    capabilities: tuple[str, ...]
+    collaborator_departments: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleEntry:
+    id: int
+    category_id: int
+    category_code: str
+    territory_code: str
+    territory_level: str
+    basis: str
+    unit_id: int | None
+    department: str
+    level: str
+    target: str
+
+
+@dataclass
+class RoutingTables:
+    version: tuple
+    categories: dict[int, CategoryNode]
+    categories_by_code: dict[str, CategoryNode]
+    category_objects: dict[int, Any]
+    # (basis, territory code, category id) -> rule
+    rules: dict[tuple[str, str, int], RuleEntry]
+    rule_count: int
+    units: dict[int, Any]
+    # (area code, department) -> unit id, as partners.selectors.units_by_area_and_department() gives it
+    unit_lookup: dict[tuple[str, str], int]
+    area_names: dict[str, str]
+    city_code: str
+    # Filled on first use; see router.py.
+    memo: dict = field(default_factory=dict)
+    lazy: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def build_tables(version: tuple = ()) -> RoutingTables:
+    from dispatch.models import Category, ResponsibilityRule
+    from grids.models import Area, Grid
+    from partners.models import Unit
+    from partners.selectors import units_by_area_and_department
+
+    objects = {c.id: c for c in Category.objects.all()}
+    children: dict[int, int] = {}
+    for c in objects.values():
+        if c.parent_id is not None:
+            children[c.parent_id] = children.get(c.parent_id, 0) + 1
+
+    nodes: dict[int, CategoryNode] = {}
+    for c in objects.values():
+        lineage = [c.id]
+        node = c
+        while node.parent_id is not None and node.parent_id not in lineage:
+            lineage.append(node.parent_id)
+            node = objects[node.parent_id]
+        nodes[c.id] = CategoryNode(
+            id=c.id,
+            code=c.code,
+            name=c.name,
+            kind=c.kind,
+            principle=c.effective_principle,
+            parent_id=c.parent_id,
+            lineage=tuple(lineage),
+            depth=len(lineage) - 1,
+            is_leaf=c.id not in children,
+            is_active=c.is_active and all(objects[a].is_active for a in lineage),
+            default_urgency=c.default_urgency,
+            capabilities=tuple(c.capabilities or ()),
+            collaborator_departments=tuple(c.collaborator_departments or ()),
+        )
+
+    units = {u.id: u for u in Unit.objects.select_related("area")}
+    rules: dict[tuple[str, str, int], RuleEntry] = {}
+    for r in ResponsibilityRule.objects.all():
+        if r.unit_id is not None:
+            unit = units.get(r.unit_id)
+            target = unit.name if unit is not None else f"#{r.unit_id}"
+        else:
+            target = f"{r.get_department_display()}@{r.get_level_display()}"
+        rules[(r.basis, r.territory_code, r.category_id)] = RuleEntry(
+            id=r.id,
+            category_id=r.category_id,
+            category_code=nodes[r.category_id].code,
+            territory_code=r.territory_code,
+            territory_level=r.territory_level,
+            basis=r.basis,
+            unit_id=r.unit_id,
+            department=r.department,
+            level=r.level,
+            target=str(target),
+        )
+
+    areas = dict(Area.objects.values_list("code", "name"))
+    areas.update(Grid.objects.values_list("code", "name"))
+    city_code = Area.objects.filter(level="city").values_list("code", flat=True).first() or "520100"
+    return RoutingTables(
+        version=version,
+        categories=nodes,
+        categories_by_code={n.code: n for n in nodes.values()},
+        category_objects=objects,
+        rules=rules,
+        rule_count=len(rules),
+        units=units,
+        unit_lookup=dict(units_by_area_and_department()),
+        area_names=areas,
+        city_code=city_code,
+    )
+
+
+_state_lock = threading.Lock()
+_tables: RoutingTables | None = None
+_checked_at = 0.0
+
+
+def tables() -> RoutingTables:
+    """This process's routing tables, rebuilt when another process (or this one) changed them."""
+    global _tables, _checked_at
+    current = _tables
+    now = time.monotonic()
+    if current is not None and now - _checked_at < settings.ROUTER_CHECK_INTERVAL:
+        return current
+    version = _read_versions()
+    if current is not None and (version == current.version or version == ()):
+        _checked_at = now
+        return current
+    with _state_lock:
+        if _tables is None or _tables is current:
+            _tables = build_tables(version)
+        _checked_at = now
+        return _tables
+
+
+def invalidate_local() -> None:
+    global _tables
+    _tables = None
