@@ -194,9 +194,9 @@ def recipient_emails(notice: Notice) -> set[str]:
 def _organisation_address(model_name: str, pk: int | None) -> str:
     from partners import models as partner_models
 
-    model = getattr(partner_models, model_name)
-    if pk is None or not any(f.name == "email" for f in model._meta.get_fields()):
+    if pk is None:
         return ""
+    model = getattr(partner_models, model_name)
     return model.objects.filter(pk=pk).values_list("email", flat=True).first() or ""
 
 

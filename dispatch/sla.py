@@ -185,3 +185,78 @@ def warning_at(*, start: datetime, due: datetime, urgency: str, fraction: float 
     if urgency == URGENT:
         return start + (due - start) * fraction
     return add_working_seconds(start, working_seconds_between(start, due) * fraction)
+
+
+SIGN = "sign"
+REPLY = "reply"
+
+
+def limit_seconds(*, category: Category | Any, urgency: str, stage: str) -> float:
+    """The category's limit for `stage` (sign or reply): wall seconds if urgent, else working seconds."""
+    if stage not in (SIGN, REPLY):
+        raise ValueError(f"Unknown stage {stage!r}; expected {SIGN!r} or {REPLY!r}.")
+    if urgency == URGENT:
+        return category.sign_urgent_minutes * 60 if stage == SIGN else category.reply_urgent_hours * 3600
+    if stage == SIGN:
+        return category.sign_normal_work_hours * 3600
+    return category.reply_normal_work_days * day_working_seconds()
+
+
+def _working_seconds_exceed(start: datetime, end: datetime, threshold: float) -> bool:
+    """Whether more than `threshold` working seconds lie between `start` and `end` (stops early)."""
+    tz = _zone()
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    total = 0.0
+    for begin, finish in _working_intervals(local_start.date(), tz):
+        if begin >= local_end:
+            return False
+        total += max(0.0, (min(finish, local_end) - max(begin, local_start)).total_seconds())
+        if total > threshold:
+            return True
+    return False
+
+
+def is_due_for_warning(
+    *, category: Category | Any, urgency: str, stage: str, due: datetime, now: datetime, fraction: float | None = None
+) -> bool:
+    """True once at most (1 − fraction) of the category's limit remains before `due`, and `due` is ahead.
+
+    Measured backwards from the deadline, so a deadline that was moved (extension, rework) warns in
+    its own final stretch, and an unmoved one warns at `fraction` of its limit, as configured.
+    """
+    _require_aware(due, "due")
+    _require_aware(now, "now")
+    if now >= due:
+        return False
+    if fraction is None:
+        fraction = settings.SLA_YELLOW_FRACTION
+    remaining_allowed = (1 - fraction) * limit_seconds(category=category, urgency=urgency, stage=stage)
+    if urgency == URGENT:
+        return (due - now).total_seconds() <= remaining_allowed
+    return not _working_seconds_exceed(now, due, remaining_allowed)
+
+
+def extend_deadline(assignment: Any, *, days: float | None = None, hours: float | None = None) -> datetime:
+    """Move `assignment.reply_due` on by `days` working days or `hours` working hours (urgent: wall hours).
+
+    Sets the new deadline and clears the SLA warnings so the new deadline gets its own; the caller
+    holds the case lock and saves the assignment. Returns the new deadline.
+    """
+    if (days is None) == (hours is None):
+        raise ValueError("Give exactly one of days or hours.")
+    amount = days if days is not None else hours
+    if amount <= 0:
+        raise ValueError("An extension must be positive.")
+    base = assignment.reply_due
+    _require_aware(base, "reply_due")
+    if assignment.case.urgency == URGENT:
+        new_due = base.astimezone(_zone()) + timedelta(hours=amount if hours is not None else 24 * amount)
+    elif days is not None:
+        new_due = add_working_days(base, days)
+    else:
+        new_due = add_working_hours(base, hours)
+    assignment.reply_due = new_due
+    assignment.sla_level = "green"
+    assignment.yellow_notified_at = None
+    assignment.red_notified_at = None
+    return new_due

@@ -1,0 +1,25 @@
+"""Celery doors into the dispatch services (STYLE §6): ids in, re-read and re-checked inside the service.
+
+`acks_late`: a task whose worker dies is delivered again, which is safe because every service here
+claims its work with a conditional UPDATE and does nothing the second time.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="dispatch.tasks.sweep_deadlines", acks_late=True, ignore_result=True)
+def sweep_deadlines() -> dict[str, list[int]]:
+    """Beat runs this every minute: raise due yellow/red SLA levels (see dispatch.services.sla)."""
+    from dispatch.services.sla import sweep_deadlines as sweep
+
+    return sweep().as_dict()
+
+
+@shared_task(name="dispatch.tasks.raise_sla_level", acks_late=True, ignore_result=True)
+def raise_sla_level(assignment_id: int, level: str) -> bool:
+    """Raise one assignment's yellow or red level now, if it is due and not yet raised."""
+    from dispatch.services.sla import assignment_raise_level
+
+    return assignment_raise_level(assignment_id=int(assignment_id), level=level)
