@@ -274,7 +274,12 @@ def _weights(raw: str) -> dict:
 
 # Composite score weights over 响应率, 解决率, 满意率.
 EVALUATION_WEIGHTS = _weights(env("EVALUATION_WEIGHTS", "30,35,35"))
-CELERY_BEAT_SCHEDULE["dispatch-sweep-deadlines"] = {"task": "dispatch.tasks.sweep_deadlines", "schedule": 60.0}
+# A sweep that waited a minute in the queue is superseded by the next one.
+CELERY_BEAT_SCHEDULE["dispatch-sweep-deadlines"] = {
+    "task": "dispatch.tasks.sweep_deadlines",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
