@@ -20,6 +20,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("maps/", include("maps.urls")),
 ]
-urlpatterns += i18n_patterns(path("admin/", admin.site.urls), prefix_default_language=False)
+# Pages: Chinese at /…, English at /en/… (the language switch in templates/base.html moves between them).
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("maps/", include("maps.urls")),
+    prefix_default_language=False,
+)
