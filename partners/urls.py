@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from partners.api import OrganizationListApi
+
+urlpatterns = [
+    path("organizations/", OrganizationListApi.as_view(), name="organization-list"),
+]
