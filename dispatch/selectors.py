@@ -77,57 +77,34 @@ _NOBODY = Roles(user_id=None)
 
 
 def roles_of(user) -> Roles:
-    """The roles of `user` (cached on the user object for the rest of the request)."""
+    """The roles of `user` (cached on the user object for the rest of the request).
+
+    Built on `partners.selectors.user_roles`, so memberships in deactivated units count for nothing
+    here exactly as everywhere else.
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return _NOBODY
     cached = getattr(user, "_dispatch_roles", None)
     if cached is not None:
         return cached
-    from grids.models import GridWorker
-    from partners.models import Membership
+    from partners.selectors import user_roles
 
-    supervisor = agent = city_dispatcher = False
-    districts: set[str] = set()
-    member_units: set[int] = set()
-    member_partners: set[int] = set()
-    handler_units: set[int] = set()
-    handler_partners: set[int] = set()
-    memberships = Membership.objects.filter(user=user).select_related("unit__area", "partner")
-    for m in memberships:
-        unit = m.unit
-        if unit is not None and not unit.is_active:
-            continue
-        if m.partner_id is not None and not m.partner.is_active:
-            continue
-        if m.role == ROLE_SUPERVISOR:
-            supervisor = True
-        elif m.role == ROLE_AGENT:
-            agent = True
-        elif m.role == ROLE_DISPATCHER and unit is not None:
-            if unit.level == "city":
-                city_dispatcher = True
-            elif unit.area_id is not None:
-                districts.add(unit.area.code[:6])
-        if unit is not None:
-            member_units.add(unit.pk)
-            if m.role in HANDLING_ROLES:
-                handler_units.add(unit.pk)
-        if m.partner_id is not None:
-            member_partners.add(m.partner_id)
-            if m.role in HANDLING_ROLES:
-                handler_partners.add(m.partner_id)
+    found = user_roles(user)
+    # A command centre's territory is the city (code ending in 00, e.g. 520100) or one district.
+    city = {code for code in found.dispatch_area_codes if len(code) == 6 and code.endswith("00")}
     roles = Roles(
         user_id=user.pk,
         superuser=user.is_superuser,
-        supervisor=supervisor,
-        agent=agent,
-        city_dispatcher=city_dispatcher,
-        dispatcher_districts=frozenset(districts),
-        member_units=frozenset(member_units),
-        member_partners=frozenset(member_partners),
-        handler_units=frozenset(handler_units),
-        handler_partners=frozenset(handler_partners),
-        grids=frozenset(GridWorker.objects.filter(user=user).values_list("grid__code", flat=True)),
+        supervisor=found.is_supervisor,
+        agent=found.has(ROLE_AGENT),
+        city_dispatcher=bool(city),
+        dispatcher_districts=frozenset(code[:6] for code in found.dispatch_area_codes - city),
+        member_units=found.unit_ids,
+        member_partners=found.partner_ids,
+        handler_units=frozenset(u for u, held in found.unit_roles.items() if held & HANDLING_ROLES),
+        # Partner organisations have only handlers and their admins (partners.models.Membership.clean).
+        handler_partners=found.partner_ids,
+        grids=found.grid_codes,
     )
     user._dispatch_roles = roles
     return roles

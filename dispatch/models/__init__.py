@@ -1,2 +1,2 @@
-from dispatch.models.catalog import Category, ResponsibilityRule  # noqa: F401
 from dispatch.models.cases import Assignment, Attachment, Case, CaseEvent, IdempotencyKey  # noqa: F401
+from dispatch.models.catalog import Category, ResponsibilityRule  # noqa: F401
