@@ -1,3 +1,7 @@
-"""Websocket routes. The live endpoint (/ws/live/) arrives with the cases work."""
+"""Websocket routes: one live endpoint (DESIGN §7, docs/cases.md "Live protocol")."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from dispatch.consumers import LiveConsumer
+
+websocket_urlpatterns = [path("ws/live/", LiveConsumer.as_asgi())]

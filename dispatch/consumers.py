@@ -4,7 +4,7 @@ Protocol (docs/cases.md "Live protocol"):
 
     server → {"type": "hello", "seq": <newest event id>}      after a successful connect
     server → {"type": "event", "seq": ..., ...}               one per visible case event (dispatch.live)
-    client → {"type": "resume", "after_seq": N}
+    client → {"type": "resume", "after_seq": N}        (or connect to /ws/live/?after_seq=N)
     server → the visible events with seq > N, in order, then {"type": "resumed", "seq": <last replayed>}
              or {"type": "reload", "seq": <newest event id>} when more than LIVE_REPLAY_LIMIT are missing
     client → {"type": "ping"}  server → {"type": "pong"}
@@ -19,6 +19,7 @@ import json
 import random
 import time
 from collections import OrderedDict
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -79,6 +80,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.send_json({"type": "hello", "seq": await database_sync_to_async(_newest_seq)()})
         self.watchdog = asyncio.ensure_future(self._watch())
+        # Resuming in the URL replays before any live event is handled, so the client sees one ordered run.
+        after = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after_seq", [""])[0]
+        if after.isdigit():
+            await self._resume(int(after))
 
     async def disconnect(self, code: int) -> None:
         watchdog = getattr(self, "watchdog", None)
@@ -113,9 +118,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         arrive during a resume wait in this socket's queue and are checked against `sent` after it."""
         if not await self._recheck():
             return
-        event_groups = [g for g in message["groups"] if g in self.subscribed]
-        # One copy per group the event went to; deliver the copy of the first group we are in.
-        if not event_groups or message["group"] != min(event_groups):
+        # An event goes to every group that may see it; `_deliver` drops the second copy by seq.
+        if self.subscribed.isdisjoint(message["groups"]):
             return
         await self._deliver(message["event"])
 
@@ -139,7 +143,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if seq in self.sent:
             return
         self.sent[seq] = None
-        while len(self.sent) > settings.LIVE_REPLAY_LIMIT * 2 + 1000:
+        while len(self.sent) > max(1024, 2 * settings.LIVE_REPLAY_LIMIT):
             self.sent.popitem(last=False)
         await self.send_json(payload)
 

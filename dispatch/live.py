@@ -5,12 +5,13 @@ consumer (`dispatch.consumers.LiveConsumer`) both import them, so the two sides 
 
 Groups are narrow on purpose — a group send reaches exactly the sockets that may see the case:
 
-    live.all              supervisors
+    live.all              supervisors, city dispatchers, superusers
     live.district.<code>  dispatchers of that district (incl. its triage queue)
-    live.unit.<id>        members of a unit that holds an assignment on the case (lead or collaborator)
-    live.partner.<id>     members of a partner organisation that holds an assignment
+    live.unit.<id>        members of the lead unit or of a unit with an active assignment (lead or 协办)
+    live.partner.<id>     members of a partner organisation with an active assignment
     live.grid.<code>      grid workers of the case's grid
-    live.user.<id>        the person who reported the case (hotline agent, grid worker)
+    live.source.hotline   12345 agents (any agent may make the callback on any hotline case)
+    live.user.<id>        the person who reported the case
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ PARTNER = "partner"
 GRID = "grid"
 DISTRICT = "district"
 USER = "user"
-_SCOPES = frozenset({ALL, UNIT, PARTNER, GRID, DISTRICT, USER})
+SOURCE = "source"
+_SCOPES = frozenset({ALL, UNIT, PARTNER, GRID, DISTRICT, USER, SOURCE})
 
 # The message type the consumer handles (`live.event` → `LiveConsumer.live_event`).
 MESSAGE_TYPE = "live.event"
@@ -56,17 +58,22 @@ def mask_phones(text: str) -> str:
 
 
 def group_names_for_case(case) -> list[str]:
-    """Every group whose members may see `case` (same rule as `dispatch.selectors.visible_cases`)."""
+    """Every group whose members may see `case` — the rule of `dispatch.selectors.visible_cases`."""
+    from dispatch.models import Assignment, Case
+
     names = {group_name(ALL)}
     if case.district_code:
         names.add(group_name(DISTRICT, case.district_code))
     if case.grid_code:
         names.add(group_name(GRID, case.grid_code))
+    if case.source == Case.Source.HOTLINE:
+        names.add(group_name(SOURCE, Case.Source.HOTLINE))
     if case.lead_unit_id:
         names.add(group_name(UNIT, case.lead_unit_id))
     if case.reporter_id:
         names.add(group_name(USER, case.reporter_id))
-    for unit_id, partner_id in case.assignments.values_list("unit_id", "partner_id"):
+    active = case.assignments.filter(status__in=Assignment.ACTIVE).values_list("unit_id", "partner_id")
+    for unit_id, partner_id in active:
         if unit_id:
             names.add(group_name(UNIT, unit_id))
         if partner_id:
@@ -75,35 +82,22 @@ def group_names_for_case(case) -> list[str]:
 
 
 def group_names_for_user(user) -> list[str]:
-    """The groups a user listens to; empty for anonymous or deactivated users."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    """The groups a user listens to, from the same roles `visible_cases` uses; empty for anonymous or
+    deactivated users."""
+    from dispatch.selectors import roles_of
+
+    roles = roles_of(user)
+    if roles.user_id is None:
         return []
-    from partners.models import Membership
-
-    from grids.models import GridWorker
-
-    if user.is_superuser:
+    if roles.sees_everything:
         return [group_name(ALL)]
-    names: set[str] = set()
-    memberships = Membership.objects.filter(user=user).select_related("unit__area")
-    for m in memberships:
-        if m.role == "supervisor":
-            return [group_name(ALL)]
-        if m.unit_id is not None and not m.unit.is_active:
-            continue
-        if m.unit_id is not None:
-            names.add(group_name(UNIT, m.unit_id))
-            if m.role == "dispatcher":
-                area_code = m.unit.area.code if m.unit.area_id else ""
-                if m.unit.level == "city":
-                    return [group_name(ALL)]
-                if area_code:
-                    names.add(group_name(DISTRICT, area_code[:6]))
-        if m.partner_id is not None:
-            names.add(group_name(PARTNER, m.partner_id))
-    for code in GridWorker.objects.filter(user=user).values_list("grid__code", flat=True):
-        names.add(group_name(GRID, code))
-    names.add(group_name(USER, user.pk))
+    names = {group_name(USER, roles.user_id)}
+    names.update(group_name(DISTRICT, code) for code in roles.dispatcher_districts)
+    names.update(group_name(GRID, code) for code in roles.grids)
+    names.update(group_name(UNIT, unit_id) for unit_id in roles.member_units)
+    names.update(group_name(PARTNER, partner_id) for partner_id in roles.member_partners)
+    if roles.agent:
+        names.add(group_name(SOURCE, "hotline"))
     return sorted(names)
 
 
@@ -112,7 +106,7 @@ def event_payload(event) -> dict[str, Any]:
     case = event.case
     lead = case.lead_unit
     category = case.category
-    return {
+    payload = {
         "type": "event",
         "seq": event.id,
         "case": case.id,
@@ -126,6 +120,10 @@ def event_payload(event) -> dict[str, Any]:
         "grid": case.grid_code or None,
         "district": case.district_code or None,
     }
+    # Nothing above is free text from a caller, but a unit may have typed a number into its name.
+    if lead is not None:
+        payload["lead_unit"]["name"] = mask_phones(lead.name)
+    return payload
 
 
 def publish_on_commit(event) -> None:
@@ -158,6 +156,7 @@ def publish_now_unsafe(payload: dict[str, Any], groups: list[str]) -> None:
 
 
 async def _send_all(layer, payload: dict[str, Any], groups: list[str]) -> None:
-    # Each copy names the group it went to, so a socket in several of them delivers it once.
+    # A socket re-checks `groups` against its user's current ones before it passes the event on.
+    message = {"type": MESSAGE_TYPE, "event": payload, "groups": groups}
     for name in groups:
-        await layer.group_send(name, {"type": MESSAGE_TYPE, "event": payload, "group": name, "groups": groups})
+        await layer.group_send(name, message)
