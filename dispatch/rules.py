@@ -138,28 +138,27 @@ def bump_version_on_commit() -> None:
 
 
 def bump_version_now() -> None:
+    publish_version()
+    invalidate_local()
+
+
+def publish_version() -> None:
+    """Move the shared version on, so other processes rebuild at their next check."""
     try:
         cache.add(VERSION_KEY, 0, None)
         cache.incr(VERSION_KEY)
     except Exception:
-        # Redis being down must not undo a committed rule; this process still sees it below, others
-        # on their next successful check after Redis returns (the key then reads as a new value).
+        # Redis being down must not undo a committed change; this process still sees it (its tables
+        # are dropped by the caller), the others once Redis is back and the key reads differently.
         logger.exception("routing: could not bump the version in Redis")
-    invalidate_local()
 
 
 def _version_keys() -> list[str]:
-    """Ours, plus the lower apps' keys: the grids (the locator's) and, when partners publish one, units."""
+    """Ours, plus the lower apps' keys for what the tables copy: grids (the locator's) and units."""
     from grids.locator import VERSION_KEY as GRIDS_VERSION_KEY
+    from partners.services import VERSION_KEY as PARTNERS_VERSION_KEY
 
-    keys = [VERSION_KEY, GRIDS_VERSION_KEY]
-    try:
-        from partners.services import VERSION_KEY as PARTNERS_VERSION_KEY
-    except ImportError:
-        pass
-    else:
-        keys.append(PARTNERS_VERSION_KEY)
-    return keys
+    return [VERSION_KEY, GRIDS_VERSION_KEY, PARTNERS_VERSION_KEY]
 
 
 def _read_versions() -> tuple:

@@ -1,20 +1,19 @@
-"""A small city for routing tests: two districts, three streets, four communities, eight grids.
+"""A small city for routing tests: two districts, three streets, three communities, six grids.
 
-    y 26.70 ┌──────────── 云岩区 520103 ────────────┐
-            │ street 520103001 (one community,       │
-            │ grids 520103001001001 | …002)          │
-    y 26.60 ├─── 南明区 520102 ─────┬────────────────┤
-            │ street 520102001      │ street 520102002│
-            │ community …001001     │ community …002001 (grids …001 south, …002 north)
-            │ (grids …001 south,    │ community …002002 does not exist;
-            │  …002 north)          │                 │
-    y 26.50 └───────────────────────┴────────────────┘
-          x 106.70               106.75            106.80
+    y 26.70 ┌──────────── 云岩区 520103 ─────────────┐
+            │ 北街道 520103001, one community,        │
+            │ grids …001 (south half) and …002 (north)│
+    y 26.60 ├──── 南明区 520102 ────┬─────────────────┤
+            │ 西街道 520102001       │ 东街道 520102002  │
+            │ one community,         │ one community,  │
+            │ grids …001 / …002      │ grids …001 / …002│
+    y 26.50 └────────────────────────┴─────────────────┘
+          x 106.70                 106.75            106.80
 
-Units: city 综治中心, 12345, 供电局 (owns street lamps), 水务; per district 综治中心 and 城管; 南明区
-also 交警 and 民政; street 520102001 and 520103001 have a 综合执法队, street 520102002 has none
-(so rules naming it fall through). Categories: a 部件 root with 公用设施 > 路灯 and 井盖, an 事件
-root with 街面秩序 > 占道经营, and a need 独居老人 asking for elderly_care.
+Units: city 综治中心, 12345, 供电局, 水务局; per district 综治中心 and 城管局; 南明区 also 交警 and
+民政; 西街道 and 北街道 have a 综合执法队, 东街道 has none (so rules naming it fall through there).
+Categories: 部件 > 公用设施 > 井盖, 路灯; 事件 > 街面秩序 > 占道经营, 违章停车; 社会需求 > 独居老人帮扶
+(asks for elderly_care partners and 民政 as collaborator).
 """
 
 from __future__ import annotations
