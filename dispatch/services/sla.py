@@ -156,9 +156,11 @@ def assignment_raise_level(*, assignment_id: int, level: str, now: dt.datetime |
         claim = Assignment.objects.filter(_unflagged(level), pk=assignment_id, status=assignment.status)
         if level == YELLOW:
             claim = claim.filter(_unflagged(RED))
-        update = {flag: now, "sla_level": level}
+        # Flags record when the notice really went out; `now` only decides what is due.
+        stamp = timezone.now()
+        update = {flag: stamp, "sla_level": level}
         if level == RED:
-            update.update(urged_at=now, urge_count=F("urge_count") + 1)
+            update.update(urged_at=stamp, urge_count=F("urge_count") + 1)
         if claim.update(**update) != 1:
             return False
         _record(case, assignment, stage=stage, due=due, level=level)
