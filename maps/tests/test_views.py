@@ -123,7 +123,7 @@ def test_the_map_page_switches_to_english(client, geography):
     html = client.get(response["Location"]).content.decode()
     assert '<html lang="en">' in html
     assert "City map" in html
-    assert "Grids" in html
+    assert "Street/township" in html
     # Tiles are the same for every language: the English page asks for the same URLs.
     assert '"/maps/tiles/boundaries/{z}/{x}/{y}.mvt?v=' in html
 
