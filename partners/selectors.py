@@ -201,7 +201,9 @@ def partner_list(
     if capability:
         partners = partners.filter(capabilities__contains=[capability])
     if area is not None:
-        partners = partners.filter(service_area__intersects=area.geom)
+        # Interiors must meet: a service area that only touches the area's border does not serve it.
+        # The plain intersects test is there for the spatial index; the relate pattern alone would not use it.
+        partners = partners.filter(service_area__intersects=area.geom, service_area__relate=(area.geom, "T********"))
     if q:
         partners = partners.filter(Q(name__icontains=q) | Q(code__startswith=q))
     return partners

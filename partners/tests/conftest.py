@@ -1,0 +1,39 @@
+import pytest
+from django.db import transaction
+from django.test import override_settings
+
+from partners import demo
+from partners.tests.factories import build_geography
+
+
+# Demo users are checked against their password on every load; a fast hasher keeps the tests quick.
+def fast_hashers():
+    return override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+
+
+class Lines:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.lines.append(text)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def areas(db):
+    """A small geography: the ten districts, two streets each, two communities per street."""
+    return build_geography(streets=2, communities=2)
+
+
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """The small geography with the demo loaded once, shared by a module and rolled back after it."""
+    with django_db_blocker.unblock(), fast_hashers(), transaction.atomic():
+        areas = build_geography()
+        out = Lines()
+        summary = demo.load(seed=2026, stdout=out)
+        yield {"areas": areas, "summary": summary, "output": str(out)}
+        transaction.set_rollback(True)

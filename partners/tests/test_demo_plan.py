@@ -1,0 +1,29 @@
+"""The demo's unit plan on geographies of other sizes (each test builds its own)."""
+
+import pytest
+
+from partners import demo
+from partners.tests.factories import build_geography
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_unit_plan_is_510_for_geographies_of_other_sizes(db):
+    build_geography(streets=8, communities=2)
+    geo = demo.read_geography()
+    rows = demo.plan_units(geo)
+    assert len(rows) == 510
+    codes = {row["code"] for row in rows}
+    for street in geo.all_streets:
+        assert {f"{street.code}-jiedao", f"{street.code}-zhifa"} <= codes
+
+
+def test_a_geography_too_small_for_510_units_is_refused_with_a_reason(db):
+    build_geography(streets=1, communities=1)
+    with pytest.raises(demo.DemoGeographyError, match="fewer than 510"):
+        demo.plan_units(demo.read_geography())
+
+
+def test_a_missing_geography_is_refused_with_a_reason(db):
+    with pytest.raises(demo.DemoGeographyError, match="geography"):
+        demo.load(seed=2026)
