@@ -1,0 +1,162 @@
+"""Idempotency-Key: retries return the first answer, never a second case."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import connection, connections
+
+from dispatch.models import Attachment, Case, IdempotencyKey
+from dispatch.tests.conftest import WEST_SOUTH, upload
+
+CASES = "/api/v1/cases/"
+BODY = {"category": "SJ0401", "description": "人行道上有人摆摊", "lon": WEST_SOUTH[0], "lat": WEST_SOUTH[1]}
+
+
+def post(client, key: str | None, body=None, **extra):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    return client.post(CASES, body or BODY, format=extra.pop("format", "json"), **headers, **extra)
+
+
+@pytest.mark.django_db
+def test_the_same_key_and_body_return_the_first_response_and_make_one_case(api, world, agent):
+    client = api(agent)
+    first = post(client, "k-1")
+    again = post(client, "k-1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_a_different_body_is_refused_with_422(api, world, agent):
+    client = api(agent)
+    post(client, "k-1")
+
+    response = post(client, "k-1", BODY | {"description": "另一件事"})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_mismatch"
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_retried_field_report_with_photos_never_makes_two_cases(api, world, grid_worker, media):
+    client = api(grid_worker)
+
+    def send():
+        return post(client, "field-7", BODY | {"photos": [upload("p.jpg")]}, format="multipart")
+
+    first, second = send(), send()
+
+    assert first.status_code == second.status_code == 201
+    assert second.json()["id"] == first.json()["id"]
+    assert Case.objects.count() == 1 and Attachment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_different_photo_under_the_same_key_is_a_different_request(api, world, grid_worker, media):
+    from dispatch.tests.conftest import photo_bytes
+
+    client = api(grid_worker)
+    post(client, "field-8", BODY | {"photos": [upload("p.jpg")]}, format="multipart")
+    other = upload("p.jpg", photo_bytes(size=(80, 60)))
+
+    response = post(client, "field-8", BODY | {"photos": [other]}, format="multipart")
+
+    assert response.status_code == 422
+
+
+@pytest.mark.django_db
+def test_keys_belong_to_their_user(api, world, agent, supervisor):
+    a = post(api(agent), "shared")
+    b = post(api(supervisor), "shared")
+    assert a.status_code == b.status_code == 201
+    assert a.json()["id"] != b.json()["id"]
+
+
+@pytest.mark.django_db
+def test_a_refused_request_frees_its_key_for_the_corrected_retry(api, world, agent):
+    client = api(agent)
+    assert post(client, "k-2", BODY | {"category": "NOPE"}).status_code == 400
+
+    response = post(client, "k-2")
+
+    assert response.status_code == 201
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_malformed_key_is_a_field_error(api, world, agent):
+    response = post(api(agent), "x" * 300)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()
+
+
+@pytest.mark.django_db
+def test_a_retried_action_returns_the_first_answer_instead_of_a_conflict(api, world, agent, handler_a):
+    case = post(api(agent), None).json()
+    client = api(handler_a)
+    url = f"{CASES}{case['id']}/actions/"
+    body = {"action": "sign", "version": case["version"]}
+
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="sign-1")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="sign-1")
+    without_key = client.post(url, body, format="json")
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["version"] == first.json()["version"]
+    assert without_key.status_code == 409
+
+
+def _raw_connection():
+    s = connection.settings_dict
+    return psycopg.connect(
+        host=s["HOST"] or "127.0.0.1",
+        port=s["PORT"] or 5432,
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        dbname=s["NAME"],
+        autocommit=False,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_request_while_the_first_is_in_flight_gets_409(api, world, agent):
+    client = api(agent)
+    # Hold the first request inside its work: another session blocks every insert into the case table.
+    blocker = _raw_connection()
+    blocker.execute(f"LOCK TABLE {Case._meta.db_table} IN EXCLUSIVE MODE")
+    results = {}
+
+    def first_request():
+        try:
+            results["first"] = post(api(agent), "slow-1")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_request)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not IdempotencyKey.objects.filter(key="slow-1", state="in_flight").exists():
+            assert time.monotonic() < deadline, "the first request never reserved its key"
+            time.sleep(0.02)
+
+        during = post(client, "slow-1")
+    finally:
+        blocker.rollback()
+        blocker.close()
+        thread.join(30)
+
+    assert during.status_code == 409
+    assert during.json()["code"] == "idempotency_in_flight"
+    assert results["first"].status_code == 201
+    after = post(client, "slow-1")
+    assert after.status_code == 201 and after.json()["id"] == results["first"].json()["id"]
+    assert Case.objects.count() == 1
