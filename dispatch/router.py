@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.utils.translation import get_language
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop as N_
 
 from dispatch.rules import RoutingTables, tables
 
@@ -52,7 +55,7 @@ class RoutingError(ValueError):
         self.message = message
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
     lead: Any  # partners.models.Unit; the district's 综治中心 when triage
     triage: bool
@@ -156,10 +159,12 @@ def route_chain(*, category, chain: dict[str, str | None]) -> tuple[Any, bool, d
 
 
 def _category_node(t: RoutingTables, category):
-    if hasattr(category, "pk"):
-        node = t.categories.get(category.pk)
+    if type(category) is str:
+        node = t.categories_by_code.get(category)
     elif isinstance(category, int):
         node = t.categories.get(category)
+    elif hasattr(category, "pk"):
+        node = t.categories.get(category.pk)
     else:
         node = t.categories_by_code.get(str(category))
     if node is None or not node.is_active:
@@ -209,7 +214,7 @@ def _chain_tuple(t: RoutingTables, loc) -> tuple[str | None, ...]:
 
 def _decide(t: RoutingTables, node, urgency: str, location, partner_load: PartnerLoad | None) -> Decision:
     chain = (location.grid, location.community, location.street, location.district, location.city or t.city_code)
-    key = (node.id, chain, get_language())
+    key = (node.id, chain)
     walk = t.memo.get(key)
     if walk is None:
         walk = _walk(t, node, chain)
@@ -221,11 +226,7 @@ def _decide(t: RoutingTables, node, urgency: str, location, partner_load: Partne
     explanation = dict(walk.explanation)
     explanation["urgency"] = urgency
     if needs_review:
-        explanation["review"] = (
-            _("位置在辖区范围之外（已就近归入网格），请人工复核。")
-            if location.outside
-            else _("位置靠近辖区边界，请人工复核。")
-        )
+        explanation["review"] = _fixed_texts()["outside" if location.outside else "near_boundary"]
 
     chosen: list = []
     if node.capabilities:
@@ -261,7 +262,7 @@ def _walk(t: RoutingTables, node, chain: tuple[str | None, ...]) -> _Walk:
                 if rule is None:
                     continue
                 if lead_id is not None:
-                    considered.append(_rule_dict(rule, "not_reached", _("已由前面的规则确定，未使用。")))
+                    considered.append(_rule_dict(rule, "not_reached", _fixed_texts()["not_reached"]))
                     continue
                 unit_id, outcome, note = _resolve(t, rule, chain)
                 considered.append(_rule_dict(rule, outcome, note))
@@ -288,17 +289,19 @@ def _walk(t: RoutingTables, node, chain: tuple[str | None, ...]) -> _Walk:
 
     lead = t.units.get(lead_id)
     if triage:
-        summary = _("没有规则能确定牵头单位，转%(unit)s分拨（待分拨）。") % {
-            "unit": lead.name if lead is not None else _("综治中心")
-        }
+        summary = texts(
+            N_("没有规则能确定牵头单位，转%(unit)s分拨（待分拨）。"),
+            unit=lead.name if lead is not None else gettext_lazy("综治中心"),
+        )
     else:
-        summary = _("按%(principle)s，匹配规则 #%(rule)s（%(category)s @ %(territory)s），牵头单位：%(unit)s。") % {
-            "principle": _principle_label(node.principle),
-            "rule": matched["rule"],
-            "category": matched["category"],
-            "territory": _area_label(t, matched["territory"]),
-            "unit": lead.name,
-        }
+        summary = texts(
+            N_("按%(principle)s，匹配规则 #%(rule)s（%(category)s @ %(territory)s），牵头单位：%(unit)s。"),
+            principle=PRINCIPLE_LABELS[node.principle],
+            rule=matched["rule"],
+            category=matched["category"],
+            territory=_area_label(t, matched["territory"]),
+            unit=lead.name,
+        )
 
     explanation = {
         "category": node.code,
@@ -320,26 +323,26 @@ def _walk(t: RoutingTables, node, chain: tuple[str | None, ...]) -> _Walk:
     return _Walk(lead_id=lead_id, triage=triage, collaborator_ids=tuple(collaborators), explanation=explanation)
 
 
-def _resolve(t: RoutingTables, rule, chain) -> tuple[int | None, str, str]:
+def _resolve(t: RoutingTables, rule, chain) -> tuple[int | None, str, dict | None]:
     """The unit a rule names at this chain, or None with the reason it could not be used."""
     if rule.unit_id is not None:
         unit = t.units.get(rule.unit_id)
         if unit is None or not unit.is_active:
-            return None, "skipped", _("单位已停用。")
-        return unit.id, "matched", ""
+            return None, "skipped", _fixed_texts()["unit_inactive"]
+        return unit.id, "matched", None
     area = chain[CHAIN_LEVELS.index(rule.level)] if rule.level in CHAIN_LEVELS else None
     if not area:
-        return None, "skipped", _("该位置没有此层级的区域。")
+        return None, "skipped", _fixed_texts()["no_area"]
     unit_id = t.unit_lookup.get((area, rule.department))
     unit = t.units.get(unit_id) if unit_id is not None else None
     if unit is None or not unit.is_active:
-        return (
-            None,
-            "skipped",
-            _("%(area)s没有在用的%(department)s单位。")
-            % {"area": _area_label(t, area), "department": _department_label(rule.department)},
+        note = texts(
+            N_("%(area)s没有在用的%(department)s单位。"),
+            area=_area_label(t, area),
+            department=_department_label(rule.department),
         )
-    return unit.id, "matched", ""
+        return None, "skipped", note
+    return unit.id, "matched", None
 
 
 def _nearest_unit(t: RoutingTables, department: str, chain) -> tuple[int, str] | None:
@@ -353,7 +356,7 @@ def _nearest_unit(t: RoutingTables, department: str, chain) -> tuple[int, str] |
     return None
 
 
-def _rule_dict(rule, outcome: str, note: str) -> dict[str, Any]:
+def _rule_dict(rule, outcome: str, note: dict | None) -> dict[str, Any]:
     return {
         "rule": rule.id,
         "category": rule.category_code,
@@ -366,8 +369,43 @@ def _rule_dict(rule, outcome: str, note: str) -> dict[str, Any]:
     }
 
 
-def _principle_label(principle: str) -> str:
-    return _("先属主、后属地") if principle == "owner_first" else _("先属地、后属主")
+PRINCIPLE_LABELS = {"owner_first": gettext_lazy("先属主、后属地"), "territory_first": gettext_lazy("先属地、后属主")}
+
+
+def texts(message: str, **params: Any) -> dict[str, str]:
+    """`message` % `params` in every language the site offers: {"zh-hans": …, "en": …}.
+
+    Explanations are stored with the case and read later by people using either language, so they
+    carry each text in all of them; lazy params (labels) are rendered in each language too.
+    """
+    out = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            text = translation.gettext(message)
+            out[code] = text % {k: str(v) for k, v in params.items()} if params else text
+    return out
+
+
+_FIXED: dict[str, dict[str, str]] = {}
+
+
+def _fixed_texts() -> dict[str, dict[str, str]]:
+    """Texts without parameters, rendered once per process (the hot path never translates)."""
+    if not _FIXED:
+        _FIXED.update(
+            {
+                "outside": texts(N_("位置在辖区范围之外（已就近归入网格），请人工复核。")),
+                "near_boundary": texts(N_("位置靠近辖区边界，请人工复核。")),
+                "not_reached": texts(N_("已由前面的规则确定，未使用。")),
+                "unit_inactive": texts(N_("单位已停用。")),
+                "no_area": texts(N_("该位置没有此层级的区域。")),
+                "inactive": texts(N_("已停用")),
+                "capability": texts(N_("不具备所需服务能力")),
+                "service_area": texts(N_("服务范围不覆盖该位置")),
+                "capacity": texts(N_("在办案件已达上限")),
+            }
+        )
+    return _FIXED
 
 
 def _area_label(t: RoutingTables, code: str) -> str:
@@ -375,11 +413,11 @@ def _area_label(t: RoutingTables, code: str) -> str:
     return f"{name}（{code}）" if name else code
 
 
-def _department_label(department: str) -> str:
+def _department_label(department: str):
     from partners.models import Department
 
     try:
-        return str(Department(department).label)
+        return Department(department).label
     except ValueError:
         return department
 
@@ -387,144 +425,165 @@ def _department_label(department: str) -> str:
 # --- partners ------------------------------------------------------------------------------------
 
 
-@dataclass
 class _PartnerIndex:
-    partners: list  # Partner instances (service_area deferred)
-    capabilities: list[frozenset]
-    offices: list[tuple[float, float] | None]
-    area_tree: Any  # shapely STRtree over service areas, same order as `partners`
-    office_tree: Any  # shapely STRtree over office points (only partners that have one)
-    office_index: list[int]
+    """Every partner in memory: service areas in STRtrees, offices in arrays, one tree per capability set.
+
+    Routing asks the tree of partners that are active and offer a needed capability, so the common
+    case touches only the partners that could be chosen; the full trees are for explaining why
+    nobody (or too few) qualified.
+    """
+
+    def __init__(self) -> None:
+        import numpy as np
+        import shapely
+
+        from partners.models import Partner
+
+        self.partners = list(Partner.objects.defer("service_area", "location").order_by("id"))
+        geoms = dict(Partner.objects.values_list("id", "service_area"))
+        locations = dict(Partner.objects.values_list("id", "location"))
+        self.areas = np.array(
+            [shapely.from_wkb(bytes(geoms[p.id].wkb)) if geoms.get(p.id) else shapely.Point() for p in self.partners],
+            dtype=object,
+        )
+        self.capabilities = [frozenset(p.capabilities or ()) for p in self.partners]
+        self.active = np.array([p.is_active for p in self.partners], dtype=bool)
+        self.capacity = [p.capacity for p in self.partners]
+        self.xs = np.array([locations[p.id].x if locations.get(p.id) else np.nan for p in self.partners])
+        self.ys = np.array([locations[p.id].y if locations.get(p.id) else np.nan for p in self.partners])
+        self.area_tree = shapely.STRtree(self.areas)
+        has_office = np.flatnonzero(~np.isnan(self.xs))
+        self.office_index = has_office
+        self.office_tree = shapely.STRtree(shapely.points(self.xs[has_office], self.ys[has_office]))
+        self._by_need: dict[frozenset, tuple] = {}
+        self._lock = threading.Lock()
+
+    def for_need(self, needed: frozenset) -> tuple:
+        """(indices of active partners offering any of `needed`, STRtree of their service areas)."""
+        entry = self._by_need.get(needed)
+        if entry is None:
+            import numpy as np
+            import shapely
+
+            with self._lock:
+                eligible = np.array(
+                    [i for i, caps in enumerate(self.capabilities) if self.active[i] and needed & caps], dtype=np.int64
+                )
+                entry = (eligible, shapely.STRtree(self.areas[eligible]))
+                self._by_need[needed] = entry
+        return entry
+
+    def distances(self, indices, lon: float, lat: float):
+        import numpy as np
+
+        # Equirectangular is well within a metre of the great circle at city scale.
+        k = math.cos(math.radians(lat))
+        dx = np.radians(self.xs[indices] - lon) * k
+        dy = np.radians(self.ys[indices] - lat)
+        d = 6_371_008.8 * np.hypot(dx, dy)
+        return np.where(np.isnan(d), np.inf, d)
 
 
 def _partner_index(t: RoutingTables) -> _PartnerIndex:
     index = t.lazy.get("partners")
-    if index is not None:
-        return index
-    with t.lock:
-        index = t.lazy.get("partners")
-        if index is None:
-            index = _build_partner_index()
-            t.lazy["partners"] = index
+    if index is None:
+        with t.lock:
+            index = t.lazy.get("partners")
+            if index is None:
+                index = _PartnerIndex()
+                t.lazy["partners"] = index
     return index
-
-
-def _build_partner_index() -> _PartnerIndex:
-    import shapely
-
-    from partners.models import Partner
-
-    partners = list(Partner.objects.defer("service_area", "location").order_by("id"))
-    geoms = dict(Partner.objects.values_list("id", "service_area"))
-    locations = dict(Partner.objects.values_list("id", "location"))
-    areas = [shapely.from_wkb(bytes(geoms[p.id].wkb)) if geoms.get(p.id) else shapely.Point() for p in partners]
-    offices: list[tuple[float, float] | None] = []
-    office_points = []
-    office_index = []
-    for i, p in enumerate(partners):
-        loc = locations.get(p.id)
-        if loc is None:
-            offices.append(None)
-            continue
-        offices.append((loc.x, loc.y))
-        office_points.append(shapely.Point(loc.x, loc.y))
-        office_index.append(i)
-    return _PartnerIndex(
-        partners=partners,
-        capabilities=[frozenset(p.capabilities or ()) for p in partners],
-        offices=offices,
-        area_tree=shapely.STRtree(areas),
-        office_tree=shapely.STRtree(office_points),
-        office_index=office_index,
-    )
-
-
-def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    # Equirectangular is well within a metre of the great circle at city scale.
-    k = math.cos(math.radians((lat1 + lat2) / 2))
-    dx = math.radians(lon2 - lon1) * k
-    dy = math.radians(lat2 - lat1)
-    return 6_371_008.8 * math.hypot(dx, dy)
 
 
 def _select_partners(
     t: RoutingTables, node, location, partner_load: PartnerLoad | None
 ) -> tuple[list, list[dict[str, Any]]]:
-    """Active partners with the capability whose service area covers the point and who are under
-    capacity, nearest office first, at most ROUTER_MAX_PARTNERS; and the tests of the candidates looked at.
+    """Active partners with a needed capability whose service area covers the point and who are under
+    capacity, nearest office first, at most ROUTER_MAX_PARTNERS; and the tests of those looked at.
 
-    Candidates are the partners whose service area covers the point plus those with an office nearby,
-    so when nobody qualifies the explanation still says why the nearest ones were not chosen.
+    When fewer than the maximum qualify, the partners nearby (covering the point, or with an office
+    close to it) are reported too, each with the first test it failed, so a dispatcher can see why.
     """
+    import numpy as np
     import shapely
 
     index = _partner_index(t)
     lon, lat = location.lon, location.lat
+    point = shapely.Point(lon, lat)
     needed = frozenset(node.capabilities)
-    capabilities = index.capabilities
+    eligible, tree = index.for_need(needed)
 
-    covering = set(index.area_tree.query(shapely.Point(lon, lat), predicate="intersects").tolist())
-    nearby: list[int] = []
-    for radius in _OFFICE_SEARCH_DEGREES:
-        hits = index.office_tree.query(shapely.box(lon - radius, lat - radius, lon + radius, lat + radius))
-        nearby = [index.office_index[h] for h in hits.tolist()]
-        if len(nearby) >= PARTNER_CANDIDATES:
-            break
-
-    def distance(i: int) -> float:
-        office = index.offices[i]
-        return _distance_m(lon, lat, office[0], office[1]) if office else math.inf
-
-    eligible = [i for i in covering if index.partners[i].is_active and needed & capabilities[i]]
+    covering = eligible[tree.query(point, predicate="intersects")]
+    distances = index.distances(covering, lon, lat)
+    order = np.argsort(distances, kind="stable")
+    covering, distances = covering[order].tolist(), distances[order].tolist()
     load: dict[int, int] = {}
-    if partner_load is not None and eligible:
-        load = partner_load([index.partners[i].id for i in eligible])
+    if partner_load is not None and covering:
+        load = partner_load([index.partners[i].id for i in covering])
 
     limit = settings.ROUTER_MAX_PARTNERS
     chosen: list = []
     tests: list[dict[str, Any]] = []
-    for i in sorted(covering.union(nearby), key=distance):
-        p = index.partners[i]
-        open_cases = load.get(p.id, 0)
-        if not p.is_active:
+    for i, d in zip(covering, distances, strict=True):
+        if len(chosen) >= limit:
+            break
+        partner = index.partners[i]
+        full = load.get(partner.id, 0) >= index.capacity[i]
+        if not full:
+            chosen.append(partner)
+        tests.append(_partner_test(index, i, d, load, None if not full else "capacity"))
+    if len(chosen) < limit:
+        tests.extend(_why_not(index, point, needed, lon, lat, load, {tt["index"] for tt in tests}))
+    for test in tests:
+        del test["index"]
+    return chosen, tests
+
+
+def _why_not(index: _PartnerIndex, point, needed: frozenset, lon: float, lat: float, load, reported: set) -> list:
+    """The nearest partners not yet reported, with the first test each fails."""
+    import numpy as np
+    import shapely
+
+    covering = set(index.area_tree.query(point, predicate="intersects").tolist())
+    nearby: list[int] = []
+    for radius in _OFFICE_SEARCH_DEGREES:
+        hits = index.office_tree.query(shapely.box(lon - radius, lat - radius, lon + radius, lat + radius))
+        nearby = index.office_index[hits].tolist()
+        if len(nearby) >= PARTNER_CANDIDATES:
+            break
+    candidates = np.array(sorted((covering | set(nearby)) - reported), dtype=np.int64)
+    if not candidates.size:
+        return []
+    distances = index.distances(candidates, lon, lat)
+    order = np.argsort(distances, kind="stable")[:PARTNER_CANDIDATES]
+    tests = []
+    for i, d in zip(candidates[order].tolist(), distances[order].tolist(), strict=True):
+        if not index.active[i]:
             failed = "inactive"
-        elif not needed & capabilities[i]:
+        elif not needed & index.capabilities[i]:
             failed = "capability"
         elif i not in covering:
             failed = "service_area"
-        elif open_cases >= p.capacity:
-            failed = "capacity"
-        elif len(chosen) >= limit:
-            failed = "limit"
         else:
-            failed = None
-            chosen.append(p)
-        if failed is None or len(tests) < PARTNER_CANDIDATES:
-            d = distance(i)
-            tests.append(
-                {
-                    "partner": p.id,
-                    "name": p.name,
-                    "distance_m": None if d == math.inf else round(d),
-                    "open_cases": open_cases,
-                    "capacity": p.capacity,
-                    "chosen": failed is None,
-                    "failed": failed,
-                    "reason": _PARTNER_REASONS[failed]() if failed else "",
-                }
-            )
-        if len(chosen) >= limit and len(tests) >= PARTNER_CANDIDATES:
-            break
-    return chosen, tests
+            failed = "capacity"  # eligible and covering, so only its load can have kept it out
+        tests.append(_partner_test(index, i, d, load, failed))
+    return tests
+
+
+def _partner_test(index: _PartnerIndex, i: int, distance: float, load, failed: str | None) -> dict[str, Any]:
+    partner = index.partners[i]
+    return {
+        "index": i,
+        "partner": partner.id,
+        "name": partner.name,
+        "distance_m": None if distance == math.inf else round(distance),
+        "open_cases": load.get(partner.id, 0),
+        "capacity": index.capacity[i],
+        "chosen": failed is None,
+        "failed": failed,
+        "reason": _fixed_texts()[failed] if failed else None,
+    }
 
 
 # About 1, 3 and 10 km around the point at Guiyang's latitude.
 _OFFICE_SEARCH_DEGREES = (0.01, 0.03, 0.1)
-
-_PARTNER_REASONS = {
-    "inactive": lambda: _("已停用"),
-    "capability": lambda: _("不具备所需服务能力"),
-    "service_area": lambda: _("服务范围不覆盖该位置"),
-    "capacity": lambda: _("在办案件已达上限"),
-    "limit": lambda: _("已选满协作单位"),
-}

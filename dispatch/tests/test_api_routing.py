@@ -58,7 +58,7 @@ def test_a_preview_by_point_shows_the_lead_the_chain_and_why(w, agent):
     assert body["location"]["grid"] == "520102001001001"
     assert body["explanation"]["principle"] == "territory_first"
     assert body["explanation"]["rules"][0]["outcome"] == "matched"
-    assert "南明区城管局" in body["explanation"]["summary"]
+    assert "南明区城管局" in body["explanation"]["summary"]["zh-hans"]
 
 
 def test_a_component_and_an_event_at_the_same_point_go_to_different_units(w, agent):

@@ -119,7 +119,7 @@ def test_a_rule_whose_department_has_no_unit_in_this_street_falls_through_to_the
     assert no_team.lead == w.units["520102-chengguan"]
     skipped = no_team.explanation["rules"][0]
     assert skipped["outcome"] == "skipped"
-    assert "东街道" in skipped["note"]
+    assert "东街道" in skipped["note"]["zh-hans"]
 
 
 def test_nothing_matching_sends_the_case_to_the_district_command_centre_for_triage(w):
@@ -130,7 +130,7 @@ def test_nothing_matching_sends_the_case_to_the_district_command_centre_for_tria
     assert decision.triage is True
     assert decision.lead == w.units["520102-zongzhi"]
     assert decision.explanation["triage"] is True
-    assert "待分拨" in decision.explanation["summary"]
+    assert "待分拨" in decision.explanation["summary"]["zh-hans"]
 
 
 def test_an_inactive_named_unit_is_passed_over(w):
@@ -220,7 +220,7 @@ def test_collaborating_departments_are_resolved_up_the_chain(w):
 # --- partners --------------------------------------------------------------------------------------
 
 
-def test_partners_are_chosen_by_capability_area_and_capacity_nearest_first(w):
+def test_partners_are_chosen_by_capability_area_and_capacity_nearest_first(w, settings):
     rule(w, "XQ", "520100", department="chengguan", level="district")
     nanming = w.areas["520102"]
     whole = box(106.70, 26.50, 106.80, 26.60)
@@ -238,11 +238,16 @@ def test_partners_are_chosen_by_capability_area_and_capacity_nearest_first(w):
 
     assert decision.partners == [near, middle]
     assert busy.partners == [middle, far]
+    assert {t["name"]: t["failed"] for t in busy.explanation["partners"]}["协作单位near"] == "capacity"
+
+    # With room for more than qualify, the explanation says why each nearby one was left out.
+    settings.ROUTER_MAX_PARTNERS = 5
+    decision = route(category="XQ0101", location=at(w.NANMING_WEST_SOUTH))
+    assert decision.partners == [near, middle, far]
     failed = {t["name"]: t["failed"] for t in decision.explanation["partners"]}
     assert failed["协作单位wrong-skill"] == "capability"
     assert failed["协作单位elsewhere"] == "service_area"
     assert failed["协作单位closed"] == "inactive"
-    assert {t["name"]: t["failed"] for t in busy.explanation["partners"]}["协作单位near"] == "capacity"
 
 
 def test_when_no_partner_qualifies_the_explanation_says_why_for_each_nearby_one(w):
@@ -254,7 +259,7 @@ def test_when_no_partner_qualifies_the_explanation_says_why_for_each_nearby_one(
     decision = route(category="XQ0101", location=at(w.NANMING_WEST_SOUTH), partner_load=lambda ids: {full.id: 5})
 
     assert decision.partners == []
-    reasons = {t["name"]: t["reason"] for t in decision.explanation["partners"]}
+    reasons = {t["name"]: t["reason"]["zh-hans"] for t in decision.explanation["partners"]}
     assert reasons == {"协作单位full": "在办案件已达上限", "协作单位away": "服务范围不覆盖该位置"}
 
 
