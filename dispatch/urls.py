@@ -19,3 +19,8 @@ urlpatterns += [
         name="case-attachment",
     ),
 ]
+
+# Unit evaluation (dispatch/api_stats.py)
+from dispatch.api_stats import UnitStatsApi  # noqa: E402
+
+urlpatterns += [path("stats/units/", UnitStatsApi.as_view(), name="stats-units")]

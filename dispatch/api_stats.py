@@ -1,0 +1,57 @@
+"""Unit evaluation (三率) for a period: GET /api/v1/stats/units/?from=YYYY-MM-DD&to=YYYY-MM-DD.
+
+Supervisors and dispatchers see every unit; other unit members see only their own units; anyone else
+is refused (403). Formulas: dispatch/evaluation.py and docs/sla.md.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dispatch.evaluation import evaluate_units
+from dispatch.selectors import roles_of
+from dispatch.serializers_stats import UnitStatsOutput, UnitStatsQuery
+
+
+class UnitStatsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="stats_units",
+        parameters=[UnitStatsQuery],
+        responses={
+            200: UnitStatsOutput,
+            400: OpenApiResponse(description="字段错误 {field: [message]}"),
+            403: OpenApiResponse(description="只有督办人员、调度员和单位成员可以查看"),
+        },
+    )
+    def get(self, request):
+        query = UnitStatsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        roles = roles_of(request.user)
+        if roles.superuser or roles.supervisor or roles.is_dispatcher:
+            allowed = None
+        elif roles.member_units:
+            allowed = set(roles.member_units)
+        else:
+            raise PermissionDenied(_("只有督办人员、调度员和单位成员可以查看单位考评。"))
+        unit_ids = allowed
+        if "unit" in params:
+            if allowed is not None and params["unit"] not in allowed:
+                raise PermissionDenied(_("只能查看本单位的考评。"))
+            unit_ids = {params["unit"]}
+        evaluations = evaluate_units(date_from=params["from"], date_to=params["to"], unit_ids=unit_ids)
+        body = {
+            "from": params["from"],
+            "to": params["to"],
+            "weights": settings.EVALUATION_WEIGHTS,
+            "units": evaluations,
+        }
+        return Response(UnitStatsOutput(body).data)
