@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import AsGeoJSON, Distance
 from django.contrib.gis.geos import Point
-from django.db.models import Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet, Value
 
 from grids.models import Area, GridWorker
 from partners.models import Capability, Department, Membership, Partner, Unit
@@ -87,6 +89,19 @@ def units_by_area_and_department() -> dict[tuple[str, str], int]:
             "id", "area__code", "department"
         )
     }
+
+
+def district_outlines_geojson(tolerance: float = 0.002) -> str:
+    """The districts' boundaries, simplified, as one GeoJSON FeatureCollection (admin map context)."""
+    simplified = Func(
+        F("geom"), Value(tolerance), function="ST_SimplifyPreserveTopology", output_field=GeometryField(srid=4326)
+    )
+    rows = Area.objects.filter(level=Area.Level.DISTRICT).annotate(outline=AsGeoJSON(simplified, precision=5))
+    features = [
+        {"type": "Feature", "properties": {"code": code, "name": name}, "geometry": json.loads(outline)}
+        for code, name, outline in rows.values_list("code", "name", "outline")
+    ]
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 
 def district_command_centre(district_code: str) -> Unit | None:
