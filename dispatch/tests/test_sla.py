@@ -153,3 +153,60 @@ def test_an_urgent_limit_turns_yellow_at_the_fraction_of_wall_clock_time():
 def test_the_yellow_fraction_comes_from_settings():
     start = at(2026, 3, 3, 10, 0)
     assert sla.warning_at(start=start, due=at(2026, 3, 3, 11, 0), urgency="urgent") == at(2026, 3, 3, 10, 30)
+
+
+def test_a_normal_limit_warns_once_a_fifth_of_it_remains_counted_in_working_time():
+    limits = Limits()  # 2 working hours to sign: warn with 24 working minutes left
+    due = at(2026, 2, 24, 9, 30)  # after the Spring Festival
+    kw = {"category": limits, "urgency": "normal", "stage": sla.SIGN, "due": due}
+    assert not sla.is_due_for_warning(now=at(2026, 2, 14, 17, 0), **kw)  # 60 working minutes left
+    assert not sla.is_due_for_warning(now=at(2026, 2, 14, 17, 29), **kw)  # 31 left, over the holiday
+    assert sla.is_due_for_warning(now=at(2026, 2, 24, 9, 7), **kw)  # 23 left
+    assert not sla.is_due_for_warning(now=due, **kw)  # overdue is red, not yellow
+
+
+def test_an_urgent_reply_limit_warns_on_the_wall_clock():
+    kw = {"category": Limits(), "urgency": "urgent", "stage": sla.REPLY, "due": at(2026, 2, 16, 12, 0)}
+    assert not sla.is_due_for_warning(now=at(2026, 2, 16, 7, 0), **kw)  # 5 h of 24 left
+    assert sla.is_due_for_warning(now=at(2026, 2, 16, 7, 13), **kw)  # under 4.8 h left
+
+
+def test_limits_per_stage_follow_the_category():
+    assert sla.limit_seconds(category=Limits(), urgency="urgent", stage=sla.SIGN) == 30 * 60
+    assert sla.limit_seconds(category=Limits(), urgency="normal", stage=sla.SIGN) == 2 * 3600
+    assert sla.limit_seconds(category=Limits(), urgency="urgent", stage=sla.REPLY) == 24 * 3600
+    assert sla.limit_seconds(category=Limits(), urgency="normal", stage=sla.REPLY) == 5 * 7 * 3600
+
+
+@dataclass
+class _Case:
+    urgency: str = "normal"
+
+
+@dataclass
+class _Assignment:
+    reply_due: datetime
+    case: _Case
+    sla_level: str = "red"
+    yellow_notified_at: datetime | None = at(2026, 2, 12, 9, 0)
+    red_notified_at: datetime | None = at(2026, 2, 13, 9, 0)
+
+
+def test_an_extension_moves_the_reply_deadline_in_working_days_and_clears_the_warnings():
+    assignment = _Assignment(reply_due=at(2026, 2, 13, 15, 0), case=_Case())
+    assert sla.extend_deadline(assignment, days=2) == at(2026, 2, 24, 15, 0)  # Sat 14th, then Tue 24th
+    assert assignment.reply_due == at(2026, 2, 24, 15, 0)
+    assert (assignment.sla_level, assignment.yellow_notified_at, assignment.red_notified_at) == ("green", None, None)
+
+
+def test_an_extension_in_hours_counts_working_hours_and_an_urgent_one_wall_hours():
+    normal = _Assignment(reply_due=at(2026, 3, 3, 17, 0), case=_Case())
+    assert sla.extend_deadline(normal, hours=2) == at(2026, 3, 4, 10, 30)
+    urgent = _Assignment(reply_due=at(2026, 3, 3, 17, 0), case=_Case("urgent"))
+    assert sla.extend_deadline(urgent, hours=12) == at(2026, 3, 4, 5, 0)
+
+
+@pytest.mark.parametrize("kw", [{}, {"days": 1, "hours": 1}, {"days": 0}, {"hours": -2}])
+def test_an_extension_needs_exactly_one_positive_amount(kw):
+    with pytest.raises(ValueError):
+        sla.extend_deadline(_Assignment(reply_due=at(2026, 3, 3, 17, 0), case=_Case()), **kw)
