@@ -33,6 +33,7 @@ Redis outage slows the check down but never breaks locating.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import threading
@@ -162,6 +163,9 @@ class LocatorIndex:
         self.tree = shapely.STRtree(self.geoms)
         self._setup_projection()
         self._setup_near_zones(streets or {})
+        # Plain lists for the one-point path, where indexing numpy arrays costs more than the lookup.
+        self._near_state_list = self.near_state.tolist()
+        self._street_of_list = self.street_of.tolist()
         self.build_seconds = time.perf_counter() - started
 
     # --- building ---------------------------------------------------------------------------------
@@ -277,9 +281,10 @@ class LocatorIndex:
         hits = self.tree.query(point, predicate="covered_by")
         if not hits.size:
             return self.locate_many(np.array([lon]), np.array([lat]))[0]
-        g = int(hits.min())
-        state = self.near_state[g]
-        near = bool(state == 2 or (state == 1 and self.zones[self.street_of[g]].covers(point)))
+        g = int(hits[0]) if hits.size == 1 else int(hits.min())
+        state = self._near_state_list[g]
+        # For a point, intersects is covers (interior or boundary), and has the cheaper prepared path.
+        near = state == 2 or (state == 1 and bool(shapely.intersects(self.zones[self._street_of_list[g]], point)))
         return _location(self.chains[g], False, near, 0.0, float(lon), float(lat))
 
     def locate_many(self, lons: np.ndarray, lats: np.ndarray) -> list[Location | None]:
@@ -306,12 +311,19 @@ class LocatorIndex:
             if check.size:
                 near[check] = shapely.covers(self.zones[self.street_of[hit[check]]], points[check])
 
-        lon_list, lat_list, near_list = lons.tolist(), lats.tolist(), near.tolist()
         chains = self.chains
-        results: list[Location | None] = [
-            None if g < 0 else _location(chains[g], False, near_list[i], 0.0, lon_list[i], lat_list[i])
-            for i, g in enumerate(hit.tolist())
-        ]
+        # Hundreds of thousands of new objects would trigger the cyclic GC over and over (a quarter
+        # of the time); none of them can form a cycle.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            results: list[Location | None] = [
+                None if g < 0 else _location(chains[g], False, nb, 0.0, x, y)
+                for g, nb, x, y in zip(hit.tolist(), near.tolist(), lons.tolist(), lats.tolist(), strict=True)
+            ]
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         missed = np.flatnonzero(hit < 0)
         if missed.size and len(self.codes):
             self._place_outside(missed, lons, lats, results)

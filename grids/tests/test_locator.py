@@ -218,37 +218,68 @@ def test_locate_many_of_nothing_is_an_empty_list(city):
 # --- agreement with PostGIS -----------------------------------------------------------------------
 
 
-def shared_edge_points(polygons: dict[str, shapely.Geometry]) -> tuple[np.ndarray, np.ndarray]:
-    """Every stored vertex and the midpoint of every edge of every polygon, as PostGIS holds them."""
-    xs, ys = [], []
-    for code in polygons:
-        stored = shapely.from_wkb(bytes(Grid.objects.get(code=code).geom.wkb))
-        coords = shapely.get_coordinates(stored)
-        xs += [coords[:, 0], (coords[:-1, 0] + coords[1:, 0]) / 2]
-        ys += [coords[:, 1], (coords[:-1, 1] + coords[1:, 1]) / 2]
-    return np.concatenate(xs), np.concatenate(ys)
+def vertices_and_midpoints(codes) -> tuple[np.ndarray, np.ndarray]:
+    """Every stored vertex of the grids, as PostGIS holds them, then the midpoint of every edge.
+
+    Returns (lons, lats) of shape (2, n): row 0 the vertices, row 1 the midpoints of the edges that
+    start at them (a midpoint is rounded, so it may sit a hair off its edge, on either side).
+    """
+    rows = Grid.objects.filter(code__in=list(codes)).values_list("geom", flat=True)
+    vertices, midpoints = [], []
+    for geom in rows:
+        coords = shapely.get_coordinates(shapely.from_wkb(bytes(geom.wkb)))
+        vertices.append(coords[:-1])
+        midpoints.append((coords[:-1] + coords[1:]) / 2)
+    vertices, midpoints = np.concatenate(vertices), np.concatenate(midpoints)
+    return np.stack([vertices[:, 0], midpoints[:, 0]]), np.stack([vertices[:, 1], midpoints[:, 1]])
 
 
-def test_the_locator_agrees_with_postgis_everywhere_including_shared_edges_and_vertices(db):
-    polygons = build_city(nx=16, ny=16, jitter=0.35, seed=11)
-    edge_lons, edge_lats = shared_edge_points(polygons)
-    rng = np.random.default_rng(5)
-    count = 10_000
-    lons = np.concatenate([rng.uniform(LON0 - 0.003, LON0 + 16 * CELL + 0.003, count), edge_lons])
-    lats = np.concatenate([rng.uniform(LAT0 - 0.003, LAT0 + 16 * CELL + 0.003, count), edge_lats])
-
+def assert_agreement(random_lons, random_lats, edge_lons, edge_lats) -> list:
+    """Locator and PostGIS give the same grid for every point; returns PostGIS's answers."""
+    lons = np.concatenate([random_lons, edge_lons.ravel()])
+    lats = np.concatenate([random_lats, edge_lats.ravel()])
     expected = locate_many_in_postgis(lons, lats)
     found = [loc.grid if loc and not loc.outside else None for loc in locator.locate_many(lons, lats)]
     disagreements = [(x, y, e, f) for x, y, e, f in zip(lons, lats, expected, found, strict=True) if e != f]
     assert disagreements == []
-    assert len(edge_lons) > 2_000
-    assert sum(e is not None for e in expected[count:]) == len(edge_lons)
+    return expected
+
+
+def test_the_locator_agrees_with_postgis_everywhere_including_shared_edges_and_vertices(db):
+    polygons = build_city(nx=16, ny=16, jitter=0.35, seed=11)
+    edge_lons, edge_lats = vertices_and_midpoints(polygons)
+    rng = np.random.default_rng(5)
+    count = 10_000
+    lons = rng.uniform(LON0 - 0.003, LON0 + 16 * CELL + 0.003, count)
+    lats = rng.uniform(LAT0 - 0.003, LAT0 + 16 * CELL + 0.003, count)
+    expected = assert_agreement(lons, lats, edge_lons, edge_lats)
+    vertices = expected[count : count + edge_lons.shape[1]]
+    assert len(vertices) == 4 * 256
+    assert None not in vertices
+
+
+def test_the_locator_agrees_with_postgis_on_the_demo_city_including_every_stored_vertex(db):
+    import io
+
+    from grids import demo
+
+    demo.load(grids=600, seed=2026, stdout=io.StringIO())
+    locator.invalidate()
+    edge_lons, edge_lats = vertices_and_midpoints(Grid.objects.values_list("code", flat=True))
+    minx, miny, maxx, maxy = shapely.total_bounds(locator.current_index().geoms)
+    rng = np.random.default_rng(2026)
+    count = 10_000
+    expected = assert_agreement(rng.uniform(minx, maxx, count), rng.uniform(miny, maxy, count), edge_lons, edge_lats)
+    assert sum(e is not None for e in expected[:count]) > count / 3
+    vertices = expected[count : count + edge_lons.shape[1]]
+    assert len(vertices) > 10_000
+    assert None not in vertices
 
 
 def test_single_point_locate_agrees_with_the_single_point_postgis_query_on_vertices(db):
     polygons = build_city(nx=6, ny=6, jitter=0.3, seed=2)
-    lons, lats = shared_edge_points(polygons)
-    for lon, lat in zip(lons[::7], lats[::7], strict=True):
+    lons, lats = vertices_and_midpoints(polygons)
+    for lon, lat in zip(lons.ravel(), lats.ravel(), strict=True):
         assert locator.locate(lon, lat).grid == locate_in_postgis(lon, lat)
 
 
