@@ -103,7 +103,7 @@
       map.addLayer({ id: "sketch-vertex", type: "circle", source: "sketch", filter: isPoint,
         paint: { "circle-radius": 4, "circle-color": "#d9480f" } });
       const box = bounds([render()]) || bounds(context.features.map((f) => f.geometry));
-      if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 30, duration: 0, maxZoom: 15 });
+      if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 30, duration: 0, maxZoom: 13 });
     });
 
     map.on("click", (event) => {
