@@ -29,9 +29,11 @@ from pathlib import Path
 import numpy as np
 import shapely
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from grids.services import (
     DECIMALS,
+    LEVEL_LABELS,
     AreaRecord,
     GridRecord,
     areas_import,
@@ -171,10 +173,23 @@ def generate(*, grids: int = 5000, seed: int = 2026, progress=None) -> Geography
         geography.communities += communities
         geography.grids += grid_records
         say(
-            f"  {district.name} {district.code}：{len(streets)} 个街道/乡镇，{len(communities)} 个社区/村，"
-            f"{len(grid_records)} 个网格（{time.monotonic() - started:.1f} 秒）"
+            _("%(summary)s（%(sec).1f 秒）")
+            % {"summary": _district_summary(geography, district), "sec": time.monotonic() - started}
         )
     return geography
+
+
+def _district_summary(geography: Geography, district: AreaRecord) -> str:
+    def count(records) -> int:
+        return sum(1 for r in records if r.code.startswith(district.code))
+
+    return _("  %(name)s %(code)s：%(s)d 个街道/乡镇，%(c)d 个社区/村，%(g)d 个网格") % {
+        "name": district.name,
+        "code": district.code,
+        "s": count(geography.streets),
+        "c": count(geography.communities),
+        "g": count(geography.grids),
+    }
 
 
 def _kind(district_code: str) -> str:
@@ -273,13 +288,13 @@ def _seeds(points: np.ndarray, k: int, rng: np.random.Generator, iterations: int
     scaled = _scaled(points)
     chosen = [int(rng.integers(len(points)))]
     d2 = ((scaled - scaled[chosen[0]]) ** 2).sum(axis=1)
-    for _ in range(1, k):
+    for _step in range(1, k):
         total = d2.sum()
         index = int(rng.choice(len(points), p=d2 / total)) if total > 0 else int(rng.integers(len(points)))
         chosen.append(index)
         d2 = np.minimum(d2, ((scaled - scaled[index]) ** 2).sum(axis=1))
     centres = scaled[chosen].copy()
-    for _ in range(iterations):
+    for _iteration in range(iterations):
         owner = _nearest(scaled, centres)
         counts = np.bincount(owner, minlength=k)
         sums = np.zeros_like(centres)
@@ -384,7 +399,7 @@ class _Names:
 
     def take(self, scope: str) -> str:
         used = self.used[scope]
-        for _ in range(500):
+        for _attempt in range(500):
             first = _STEM_FIRST[int(self.rng.integers(len(_STEM_FIRST)))]
             second = _STEM_SECOND[int(self.rng.integers(len(_STEM_SECOND)))]
             stem = first + second
@@ -611,16 +626,18 @@ def generate_cached(*, grids: int, seed: int, progress=None) -> Geography:
         try:
             geography = _restore(path, grids=grids, seed=seed)
         except (OSError, ValueError, KeyError) as exc:
-            say(f"  缓存不可用（{exc}），重新生成")
+            say(_("  缓存不可用（%(e)s），重新生成") % {"e": exc})
         else:
-            say(f"  使用已生成的数据（{path.name}）")
+            say(_("  使用已生成的数据（%(name)s）") % {"name": path.name})
+            for district in geography.districts:
+                say(_district_summary(geography, district))
             return geography
     geography = generate(grids=grids, seed=seed, progress=progress)
     if path is not None:
         try:
             _save(geography, path)
         except OSError as exc:  # a read-only checkout still loads, just without the shortcut
-            say(f"  未能写入缓存：{exc}")
+            say(_("  未能写入缓存：%(e)s") % {"e": exc})
     return geography
 
 
@@ -629,7 +646,11 @@ def generate_cached(*, grids: int, seed: int, progress=None) -> Geography:
 
 def load(*, grids: int = 5000, seed: int = 2026, stdout, **options) -> Geography:
     """Import the real city and districts, then generate and upsert everything below them."""
-    say = stdout.write
+
+    def say(message: str) -> None:
+        # A management command's OutputWrapper adds the newline itself; a plain stream does not.
+        stdout.write(message if message.endswith("\n") else message + "\n")
+
     started = time.monotonic()
     for level, where, parent_field in (
         ("city", "level = 'city'", None),
@@ -644,14 +665,25 @@ def load(*, grids: int = 5000, seed: int = 2026, stdout, **options) -> Geography
             crs="gcj02",
             where=where,
         )
-        say(f"  {level}: 新建 {result.written.created}，更新 {result.written.updated}，未变 {result.written.unchanged}")
+        say(
+            _("  %(level)s：新建 %(c)d，更新 %(u)d，未变 %(k)d")
+            % {
+                "level": LEVEL_LABELS[level],
+                "c": result.written.created,
+                "u": result.written.updated,
+                "k": result.written.unchanged,
+            }
+        )
 
-    say(f"  生成约 {grids} 个网格（seed={seed}）…")
+    say(_("  生成约 %(n)d 个网格（seed=%(seed)d）…") % {"n": grids, "seed": seed})
     geography = generate_cached(grids=grids, seed=seed, progress=say)
 
+    def indented(message: str) -> None:
+        say("  " + message)
+
     with transaction.atomic():
-        areas = areas_upsert(areas=geography.generated_areas, progress=say)
-        written = grids_upsert(grids=geography.grids, progress=say)
+        areas = areas_upsert(areas=geography.generated_areas, progress=indented)
+        written = grids_upsert(grids=geography.grids, progress=indented)
         pruned = geography_prune(
             district_codes=[d.code for d in geography.districts],
             keep_area_codes={a.code for a in geography.generated_areas},
@@ -659,8 +691,19 @@ def load(*, grids: int = 5000, seed: int = 2026, stdout, **options) -> Geography
         )
     total = areas + written
     say(
-        f"  地理数据：{len(geography.streets)} 个街道/乡镇，{len(geography.communities)} 个社区/村，"
-        f"{len(geography.grids)} 个网格；新建 {total.created}，更新 {total.updated}，未变 {total.unchanged}，"
-        f"删除旧数据 {pruned}（{time.monotonic() - started:.0f} 秒）"
+        _(
+            "  地理数据：%(s)d 个街道/乡镇，%(c)d 个社区/村，%(g)d 个网格；"
+            "新建 %(new)d，更新 %(upd)d，未变 %(same)d，删除旧数据 %(gone)d（%(sec).0f 秒）"
+        )
+        % {
+            "s": len(geography.streets),
+            "c": len(geography.communities),
+            "g": len(geography.grids),
+            "new": total.created,
+            "upd": total.updated,
+            "same": total.unchanged,
+            "gone": pruned,
+            "sec": time.monotonic() - started,
+        }
     )
     return geography

@@ -529,7 +529,7 @@ def _upsert(*, table: str, kind: str, rows, geoms, progress: Progress | None, la
             done = min(start + _UPSERT_BATCH, total)
             say(
                 _("写入 %(label)s：%(done)d/%(total)d（%(pct)d%%）")
-                % {"label": label, "done": done, "total": total, "pct": 100 * done // total}
+                % {"label": LEVEL_LABELS.get(label, label), "done": done, "total": total, "pct": 100 * done // total}
             )
         parent_level = PARENT_LEVEL.get("grid" if kind == "grid" else rows[0][2])
         cursor.execute(
