@@ -21,6 +21,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -57,6 +58,8 @@ def _require_aware(value: datetime, name: str) -> None:
         raise ValueError(f"{name} must be an aware datetime; naive times are ambiguous.")
 
 
+# The package scans its whole table on every call; deadlines ask about the same few days all day.
+@lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
     """True on a working day of the Chinese calendar (make-up Saturdays included)."""
     try:

@@ -98,6 +98,7 @@ def test_negative_working_time_is_refused():
 
 def test_years_the_calendar_does_not_know_fall_back_to_weekdays_and_warn_once(caplog):
     sla._warned_years.discard(2099)
+    sla.is_working_day.cache_clear()
     with caplog.at_level(logging.WARNING, logger="dispatch.sla"):
         # 2099-01-02 is a Friday: a weekday counts, the following weekend does not.
         assert sla.is_working_day(at(2099, 1, 2, 0, 0).date())
