@@ -1,8 +1,12 @@
 """Deadlines on the Chinese working calendar (dispatch/sla.py)."""
 
 import logging
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -211,3 +215,28 @@ def test_an_extension_in_hours_counts_working_hours_and_an_urgent_one_wall_hours
 def test_an_extension_needs_exactly_one_positive_amount(kw):
     with pytest.raises(ValueError):
         sla.extend_deadline(_Assignment(reply_due=at(2026, 3, 3, 17, 0), case=_Case()), **kw)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SLA_WORK_PERIODS", "9-12"),
+        ("SLA_WORK_PERIODS", "13:30-17:30,09:00-12:00"),
+        ("SLA_YELLOW_FRACTION", "1.5"),
+        ("EVALUATION_WEIGHTS", "30,35"),
+        ("EVALUATION_WEIGHTS", "0,0,0"),
+    ],
+)
+def test_a_wrong_sla_setting_stops_the_start_with_a_message_naming_it(name, value):
+    env = {**os.environ, name: value}
+    done = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr
+    assert name in done.stderr.splitlines()[-1]
