@@ -57,8 +57,12 @@ def mask_phones(text: str) -> str:
     return _PHONE.sub(r"\1****\2", text or "")
 
 
-def group_names_for_case(case) -> list[str]:
-    """Every group whose members may see `case` — the rule of `dispatch.selectors.visible_cases`."""
+def group_names_for_case(case, active_assignments: list[tuple[int | None, int | None]] | None = None) -> list[str]:
+    """Every group whose members may see `case` — the rule of `dispatch.selectors.visible_cases`.
+
+    `active_assignments` — (unit_id, partner_id) of the case's active assignments — saves a query
+    when the caller has them already.
+    """
     from dispatch.models import Assignment, Case
 
     names = {group_name(ALL)}
@@ -72,8 +76,10 @@ def group_names_for_case(case) -> list[str]:
         names.add(group_name(UNIT, case.lead_unit_id))
     if case.reporter_id:
         names.add(group_name(USER, case.reporter_id))
-    active = case.assignments.filter(status__in=Assignment.ACTIVE).values_list("unit_id", "partner_id")
-    for unit_id, partner_id in active:
+    if active_assignments is None:
+        active = case.assignments.filter(status__in=Assignment.ACTIVE)
+        active_assignments = list(active.values_list("unit_id", "partner_id"))
+    for unit_id, partner_id in active_assignments:
         if unit_id:
             names.add(group_name(UNIT, unit_id))
         if partner_id:
@@ -129,34 +135,55 @@ def event_payload(event) -> dict[str, Any]:
 def publish_on_commit(event) -> None:
     """Send `event` to its groups once the surrounding transaction commits; a rollback sends nothing.
 
-    Call it inside the transaction that wrote the event. Groups and payload are worked out after the
-    commit, so assignments written later in the same transaction are included.
+    Call it inside the transaction that wrote the event. Payload and groups are read back after the
+    commit, so assignments written later in the same transaction count, and an event whose savepoint
+    was rolled back is simply not found. All events of one transaction go out together, in seq order.
     """
-    event_id = event.id
-    transaction.on_commit(lambda: _publish_committed(event_id))
+    connection = transaction.get_connection()
+    pending = connection.__dict__.setdefault("_live_pending", [])
+    pending.append(event.id)
+    # One callback per event, because a savepoint rollback discards the callbacks registered inside
+    # it; whichever runs first sends everything pending and the others find nothing left.
+    transaction.on_commit(lambda: _publish_pending(connection))
 
 
-def _publish_committed(event_id: int) -> None:
-    from dispatch.models import CaseEvent
-
-    try:
-        event = CaseEvent.objects.select_related("case__lead_unit", "case__category").get(id=event_id)
-        publish_now_unsafe(event_payload(event), group_names_for_case(event.case))
-    except Exception:
-        # The log is the source of truth: a client that missed this gets it by resuming.
-        logger.exception("live: could not publish case event %s", event_id)
-
-
-def publish_now_unsafe(payload: dict[str, Any], groups: list[str]) -> None:
-    """Send at once, committed or not. Only for payloads already committed (and for benchmarks)."""
-    layer = get_channel_layer()
-    if layer is None:
+def _publish_pending(connection) -> None:
+    event_ids = connection.__dict__.get("_live_pending")
+    if not event_ids:
         return
-    async_to_sync(_send_all)(layer, payload, groups)
+    connection._live_pending = []
+    try:
+        publish_now_unsafe(committed_messages(event_ids))
+    except Exception:
+        # The log is the source of truth: a client that missed these gets them by resuming.
+        logger.exception("live: could not publish case events %s", event_ids)
 
 
-async def _send_all(layer, payload: dict[str, Any], groups: list[str]) -> None:
-    # A socket re-checks `groups` against its user's current ones before it passes the event on.
-    message = {"type": MESSAGE_TYPE, "event": payload, "groups": groups}
-    for name in groups:
-        await layer.group_send(name, message)
+def committed_messages(event_ids: list[int]) -> list[tuple[dict[str, Any], list[str]]]:
+    """(payload, groups) for each of these events that exists, oldest first; two queries in all."""
+    from dispatch.models import Assignment, CaseEvent
+
+    events = list(
+        CaseEvent.objects.filter(id__in=event_ids).select_related("case__lead_unit", "case__category").order_by("id")
+    )
+    active: dict[int, list[tuple[int | None, int | None]]] = {e.case_id: [] for e in events}
+    rows = Assignment.objects.filter(case_id__in=active, status__in=Assignment.ACTIVE)
+    for case_id, unit_id, partner_id in rows.values_list("case_id", "unit_id", "partner_id"):
+        active[case_id].append((unit_id, partner_id))
+    return [(event_payload(e), group_names_for_case(e.case, active[e.case_id])) for e in events]
+
+
+def publish_now_unsafe(messages: list[tuple[dict[str, Any], list[str]]]) -> None:
+    """Send (payload, groups) pairs at once, committed or not: only for what is already committed."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+    async_to_sync(_send_all)(layer, messages)
+
+
+async def _send_all(layer, messages: list[tuple[dict[str, Any], list[str]]]) -> None:
+    for payload, groups in messages:
+        # A socket re-checks `groups` against its user's current ones before it passes the event on.
+        message = {"type": MESSAGE_TYPE, "event": payload, "groups": groups}
+        for name in groups:
+            await layer.group_send(name, message)

@@ -293,6 +293,39 @@ async def test_a_rolled_back_transaction_sends_nothing(world):
     await socket.disconnect()
 
 
+async def test_an_event_in_a_rolled_back_savepoint_is_not_sent_but_the_rest_of_the_transaction_is(world):
+    socket = await connect(token=world.supervisor.token)
+
+    @database_sync_to_async
+    def write() -> int:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=world.case_a.pk)
+            with pytest.raises(RuntimeError), transaction.atomic():
+                record_event(case, kind=CaseEvent.Kind.COMMENT, note="undone")
+                raise RuntimeError("this step failed")
+            return record_event(case, kind=CaseEvent.Kind.COMMENT, note="kept").id
+
+    kept = await write()
+    assert (await next_event(socket))["seq"] == kept
+    sentinel = await comment(world.case_b)
+    assert (await next_event(socket))["seq"] == sentinel
+    await socket.disconnect()
+
+
+async def test_events_of_one_transaction_arrive_together_in_order(world):
+    socket = await connect(token=world.handler_a.token)
+
+    @database_sync_to_async
+    def write() -> list[int]:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=world.case_a.pk)
+            return [record_event(case, kind=CaseEvent.Kind.COMMENT).id for _ in range(3)]
+
+    seqs = await write()
+    assert [(await next_event(socket))["seq"] for _ in seqs] == seqs
+    await socket.disconnect()
+
+
 async def test_the_live_groups_follow_the_visibility_rule(world):
     @database_sync_to_async
     def compare() -> None:
