@@ -611,3 +611,78 @@ def geography_prune(*, district_codes: Iterable[str], keep_area_codes: set[str],
         if deleted:
             transaction.on_commit(locator.invalidate)
     return deleted
+
+
+# --- one at a time (the admin) ------------------------------------------------------------------------
+
+
+def boundary_clean(geom):
+    """One boundary as a form gives it (GEOSGeometry, WGS-84) → a valid, rounded GEOS MultiPolygon.
+
+    Raises django.core.exceptions.ValidationError saying why it cannot be used.
+    """
+    from django.contrib.gis.geos import GEOSGeometry
+    from django.core.exceptions import ValidationError
+
+    if geom is None:
+        raise ValidationError(_("请提供边界"))
+    shape = to_wgs84_geometries(np.array([shapely.from_wkb(bytes(geom.wkb))], dtype=object), "wgs84")
+    fixed, _repairs, rejections = clean_polygons(shape)
+    reason = rejections[0] or _coordinate_problem(fixed[0])
+    if reason:
+        raise ValidationError(reason)
+    return GEOSGeometry(memoryview(shapely.to_wkb(fixed[0])), srid=4326)
+
+
+def code_check(*, code: str, level: str) -> tuple[str | None, Area | None]:
+    """(why the code cannot be used or None, the parent area it implies)."""
+    problem = code_problem(code or "", level)
+    if problem:
+        return problem, None
+    parent_code = parent_code_of(code, level)
+    if parent_code is None:
+        return None, None
+    parent = Area.objects.filter(code=parent_code, level=PARENT_LEVEL[level]).first()
+    if parent is None:
+        return _("上级区域 %(code)s（%(level)s）不存在") % {
+            "code": parent_code,
+            "level": LEVEL_LABELS[PARENT_LEVEL[level]],
+        }, None
+    return None, parent
+
+
+def _check_one(code: str, level: str, geom):
+    from django.core.exceptions import ValidationError
+
+    errors = {}
+    problem, parent = code_check(code=code, level=level)
+    if problem:
+        errors["code"] = problem
+    try:
+        geom = boundary_clean(geom)
+    except ValidationError as exc:
+        errors["geom"] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    return parent, geom
+
+
+def area_save(*, area: Area) -> Area:
+    """Create or update one area (admin edits): parent from the code prefix, geometry cleaned.
+
+    Raises django.core.exceptions.ValidationError with field errors for a bad code or boundary.
+    """
+    area.parent, area.geom = _check_one(area.code, area.level, area.geom)
+    with transaction.atomic():
+        area.save()
+        transaction.on_commit(locator.invalidate)
+    return area
+
+
+def grid_save(*, grid: Grid) -> Grid:
+    """Create or update one grid (admin edits): community from the code prefix, geometry cleaned."""
+    grid.community, grid.geom = _check_one(grid.code, "grid", grid.geom)
+    with transaction.atomic():
+        grid.save()
+        transaction.on_commit(locator.invalidate)
+    return grid
