@@ -91,12 +91,33 @@ DISTRICT_EXTRA_UNITS: list[tuple[str, str]] = [
     (D.WENLV, "{d}文体旅游局"),
     (D.NONGYE, "{d}农业农村局"),
 ]
-# Street-level offices besides 街道办/乡镇政府, 综合执法队 and 派出所; `{s}` is the street's short name.
-STREET_EXTRA_UNITS: list[tuple[str, str]] = [
-    (D.SHICHANG, "{s}市场监督管理所"),
-    (D.GONGDIAN, "{s}供电所"),
-    (D.WEIJIAN, "{n}卫生服务中心"),
+# Street-level offices besides 街道办/乡镇政府, 综合执法队 and 派出所: (department, name in a 街道, name in
+# a 镇/乡); `{s}` is the street's short name (花果园), `{n}` its full name (花果园街道).
+STREET_EXTRA_UNITS: list[tuple[str, str, str]] = [
+    (D.SHICHANG, "{s}市场监督管理所", "{s}市场监督管理所"),
+    (D.GONGDIAN, "{s}供电所", "{s}供电所"),
+    (D.WEIJIAN, "{n}社区卫生服务中心", "{n}卫生院"),
+    (D.JIAOJING, "{s}交警中队", "{s}交警中队"),
+    (D.SHUIWU, "{s}供水服务站", "{n}水务站"),
+    (D.WENLV, "{n}综合文化站", "{n}综合文化站"),
+    (D.RENSHE, "{n}社会保障服务中心", "{n}社会保障服务中心"),
+    (D.ZIRANZIYUAN, "{s}自然资源所", "{s}自然资源所"),
+    (D.YINGJI, "{n}应急服务站", "{n}应急服务站"),
 ]
+# Community-level stations besides the 居委会/村委会: (department, in a 社区, in a 村); `{c}` its name.
+COMMUNITY_EXTRA_UNITS: list[tuple[str, str, str]] = [
+    (D.GONGAN, "{c}警务室", "{c}警务室"),
+    (D.WEIJIAN, "{c}卫生服务站", "{c}卫生室"),
+    (D.MINZHENG, "{c}养老服务站", "{c}互助幸福院"),
+    (D.RENSHE, "{c}就业和社会保障服务站", "{c}就业和社会保障服务站"),
+]
+# Short Chinese names of departments for the last-resort tier (never translated: unit names are data).
+SHORT_NAMES = {
+    D.CHENGGUAN: "城管", D.ZHUJIAN: "住建", D.SHUIWU: "水务", D.JIAOJING: "交警", D.SHENGTAI: "生态环境",
+    D.SHICHANG: "市场监管", D.GONGDIAN: "供电", D.RANQI: "燃气", D.WEIJIAN: "卫生健康", D.MINZHENG: "民政",
+    D.JIAOYU: "教育", D.GONGAN: "警务", D.RENSHE: "人社", D.JIAOTONG: "交通运输", D.YUANLIN: "园林绿化",
+    D.ZIRANZIYUAN: "自然资源", D.YINGJI: "应急管理", D.WENLV: "文化旅游", D.NONGYE: "农业农村",
+}  # fmt: skip
 
 
 class DemoGeographyError(Exception):
@@ -183,86 +204,86 @@ def plan_units(geo: Geography, total: int = UNIT_TOTAL) -> list[dict[str, Any]]:
     """Exactly `total` unit rows for this geography.
 
     Candidates come in tiers, most essential first, and are taken until the total is reached:
+
     1. always: the 12345 centre and the city 综治中心; each district's 网格化服务管理中心; each street's
        街道办事处/乡镇人民政府 and 综合执法队;
-    2. city departments (城管, 住建, 水务, 交警, …); 3. the ten core district departments in every district;
-    4. one 社区居委会/村委会 per district; 5. each street's 派出所; 6. further district departments;
-    7. further city departments; 8. the remaining 社区居委会/村委会; 9. street 市场监管所, 供电所, 卫生服务中心.
+    2. the core city departments (城管, 住建, 水务, 交警, …);
+    3. the ten core district departments (城管局 … 公安分局) in every district;
+    4. one 社区居委会/村委会 per district;
+    5. each street's 派出所;
+    6. further district departments (教育, 燃气, 人社, …); 7. further city departments;
+    8. the other 社区居委会/村委会;
+    9. street offices: 市场监管所, 供电所, 卫生服务中心/卫生院, 交警中队, 水务站, 综合文化站, …;
+    10. community stations: 警务室, 卫生服务站, 养老服务站, 就业和社会保障服务站;
+    11. only for very small geographies: a station of each remaining department in each street, then
+        in each community.
+
     Street- and community-level tiers go round-robin across districts, so a cut spreads evenly.
     Raises DemoGeographyError when tier 1 alone exceeds the total or all tiers together fall short.
     """
-    city = geo.city
-    c = Unit.Level.CITY
-    dl = Unit.Level.DISTRICT
-    st = Unit.Level.STREET
-    districts = geo.districts
+    city, districts = geo.city, geo.districts
+    c, dl, st = Unit.Level.CITY, Unit.Level.DISTRICT, Unit.Level.STREET
     street_groups = [geo.streets[d.code] for d in districts]
     streets_rr = _round_robin(street_groups)
+    community_groups = [[cm for s in streets for cm in geo.communities[s.code]] for streets in street_groups]
+    communities_rr = _round_robin(community_groups)
 
-    def dname(template: str, district: Area) -> str:
-        return template.format(d=district.name)
+    def district_unit(d: Area, dept: str, template: str) -> dict[str, Any]:
+        name = template.format(d=d.name)
+        if dept == D.GONGAN and not d.name.endswith("区"):
+            name = f"{d.name}公安局"  # counties and county-level cities have a 公安局, not a 分局
+        return _unit(d, dl, dept, name, (f"{city.code}-{dept}", f"{city.code}-zongzhi"))
 
-    city_code = city.code
+    def street_unit(s: Area, dept: str, name: str) -> dict[str, Any]:
+        return _unit(s, st, dept, name, (f"{s.code[:6]}-{dept}", f"{s.code}-jiedao"))
+
+    def community_unit(cm: Area, dept: str, name: str) -> dict[str, Any]:
+        street = cm.code[:9]
+        return _unit(cm, st, dept, name, (f"{street}-{dept}", f"{cm.code}-shequ", f"{street}-jiedao"))
+
     tiers: list[list[dict[str, Any]]] = []
     must = [_unit(city, c, dept, name) for dept, name in CITY_UNITS[:2]]
-    must += [_unit(d, dl, D.ZONGZHI, dname(DISTRICT_ZONGZHI, d), (f"{city_code}-zongzhi",)) for d in districts]
-    for street in geo.all_streets:
-        district_code = street.code[:6]
-        office = f"{street.name}人民政府" if _is_township(street) else f"{street.name}办事处"
-        must.append(_unit(street, st, D.JIEDAO, office, (f"{district_code}-zongzhi",)))
-        must.append(
-            _unit(
-                street,
-                st,
-                D.ZHIFA,
-                f"{street.name}综合执法队",
-                (f"{district_code}-chengguan", f"{street.code}-jiedao"),
-            )
-        )
+    must += [district_unit(d, D.ZONGZHI, DISTRICT_ZONGZHI) for d in districts]
+    for s in geo.all_streets:
+        office = f"{s.name}人民政府" if _is_township(s) else f"{s.name}办事处"
+        must.append(_unit(s, st, D.JIEDAO, office, (f"{s.code[:6]}-zongzhi",)))
+        must.append(_unit(s, st, D.ZHIFA, f"{s.name}综合执法队", (f"{s.code[:6]}-chengguan", f"{s.code}-jiedao")))
     tiers.append(must)
     tiers.append([_unit(city, c, dept, name) for dept, name in CITY_UNITS[2:]])
-    tiers.append(
-        [
-            _unit(d, dl, dept, dname(name, d), (f"{city_code}-{dept}", f"{city_code}-zongzhi"))
-            for dept, name in DISTRICT_UNITS
-            for d in districts
-        ]
-    )
-    first_communities = []
-    for streets in street_groups:
-        first = next((geo.communities[s.code][0] for s in streets if geo.communities[s.code]), None)
-        if first is not None:
-            first_communities.append(first)
-    tiers.append([_committee(community) for community in first_communities])
-    tiers.append(
-        [_unit(s, st, D.GONGAN, f"{_short(s)}派出所", (f"{s.code[:6]}-gongan", f"{s.code}-jiedao")) for s in streets_rr]
-    )
-    tiers.append(
-        [
-            _unit(d, dl, dept, dname(name, d), (f"{city_code}-{dept}", f"{city_code}-zongzhi"))
-            for dept, name in DISTRICT_EXTRA_UNITS
-            for d in districts
-        ]
-    )
+    tiers.append([district_unit(d, dept, name) for dept, name in DISTRICT_UNITS for d in districts])
+    pilots = [group[0] for group in community_groups if group]
+    tiers.append([_committee(cm) for cm in pilots])
+    tiers.append([street_unit(s, D.GONGAN, f"{_short(s)}派出所") for s in streets_rr])
+    tiers.append([district_unit(d, dept, name) for dept, name in DISTRICT_EXTRA_UNITS for d in districts])
     tiers.append([_unit(city, c, dept, name) for dept, name in CITY_EXTRA_UNITS])
-    taken = {c.code for c in first_communities}
-    community_groups = [
-        [c for s in streets for c in geo.communities[s.code] if c.code not in taken] for streets in street_groups
-    ]
-    tiers.append([_committee(community) for community in _round_robin(community_groups)])
+    tiers.append([_committee(cm) for cm in communities_rr if cm not in pilots])
     tiers.append(
         [
-            _unit(
-                s,
-                st,
-                dept,
-                name.format(s=_short(s), n=s.name)
-                if not (dept == D.WEIJIAN and _is_township(s))
-                else f"{s.name}卫生院",
-                (f"{s.code[:6]}-{dept}", f"{s.code}-jiedao"),
-            )
-            for dept, name in STREET_EXTRA_UNITS
+            street_unit(s, dept, (town if _is_township(s) else urban).format(s=_short(s), n=s.name))
+            for dept, urban, town in STREET_EXTRA_UNITS
             for s in streets_rr
+        ]
+    )
+    tiers.append(
+        [
+            community_unit(cm, dept, (village if cm.name.endswith("村") else urban).format(c=cm.name))
+            for dept, urban, village in COMMUNITY_EXTRA_UNITS
+            for cm in communities_rr
+        ]
+    )
+    used = {row["code"] for tier in tiers for row in tier}
+    tiers.append(
+        [
+            street_unit(s, dept, f"{s.name}{short}工作站")
+            for dept, short in SHORT_NAMES.items()
+            for s in streets_rr
+            if f"{s.code}-{dept}" not in used
+        ]
+        + [
+            community_unit(cm, dept, f"{cm.name}{short}服务点")
+            for dept, short in SHORT_NAMES.items()
+            for cm in communities_rr
+            if f"{cm.code}-{dept}" not in used
         ]
     )
 
@@ -274,8 +295,8 @@ def plan_units(geo: Geography, total: int = UNIT_TOTAL) -> list[dict[str, Any]]:
     available = sum(len(t) for t in tiers)
     if available < total:
         raise DemoGeographyError(
-            f"The geography ({len(geo.all_streets)} streets, {len(geo.all_communities)} communities) offers only "
-            f"{available} plausible units, fewer than {total}; load a larger geography."
+            f"The geography ({len(districts)} districts, {len(geo.all_streets)} streets, "
+            f"{len(geo.all_communities)} communities) has room for only {available} units, fewer than {total}."
         )
     chosen: list[dict[str, Any]] = []
     for tier in tiers:
@@ -574,7 +595,10 @@ def people_table(people: list[DemoPerson]) -> list[str]:
     header = ["用户名 user", "姓名", "角色 role", "单位 / 网格", "密码 password"]
     rows = [[p.username, p.full_name, p.role, p.where, DEMO_PASSWORD] for p in people]
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  " + "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)) for row in [header, *rows]]
+    lines = [
+        ("  " + "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True))).rstrip()
+        for row in [header, *rows]
+    ]
     lines.insert(1, "  " + "  ".join("-" * w for w in widths))
     return lines
 

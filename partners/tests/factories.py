@@ -36,15 +36,16 @@ def box(x0: float, y0: float, x1: float, y1: float) -> MultiPolygon:
     return MultiPolygon(Polygon.from_bbox((x0, y0, x1, y1)), srid=4326)
 
 
-def build_geography(*, streets: int = 4, communities: int = 3) -> dict[str, Area]:
-    """City 520100, the ten districts, `streets` streets each, `communities` communities each, a grid each."""
+def build_geography(*, districts: int = 10, streets: int = 4, communities: int = 3) -> dict[str, Area]:
+    """City 520100, the first `districts` districts, `streets` streets each, `communities` communities each,
+    and a grid in each community."""
     cols = 5
     width, height = cols * DISTRICT_W, 2 * DISTRICT_H
     city = Area.objects.create(
         code="520100", name="贵阳市", level="city", geom=box(WEST, SOUTH, WEST + width, SOUTH + height)
     )
     areas = {"520100": city}
-    for i, (code, name) in enumerate(DISTRICTS):
+    for i, (code, name) in enumerate(DISTRICTS[:districts]):
         x0, y0 = WEST + (i % cols) * DISTRICT_W, SOUTH + (i // cols) * DISTRICT_H
         district = Area.objects.create(
             code=code, name=name, level="district", parent=city, geom=box(x0, y0, x0 + DISTRICT_W, y0 + DISTRICT_H)
