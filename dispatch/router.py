@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,6 +146,31 @@ def route(
     return _decide(t, node, urgency or node.default_urgency, location, partner_load)
 
 
+def route_many(
+    *,
+    categories,
+    lons,
+    lats,
+    crs: str = "wgs84",
+    urgency: str = "",
+    partner_load: PartnerLoad | None = None,
+) -> list[Decision | None]:
+    """`route` for many points at once: one vectorised locate, then a decision per point.
+
+    `categories` holds one category (code, id or Category) per point. A point outside the city gives
+    None in its place; an unknown category raises RoutingError.
+    """
+    from grids import locator
+
+    t = tables()
+    nodes = [_category_node(t, c) for c in categories]
+    locations = locator.locate_many(lons, lats, crs)
+    return [
+        None if location is None else _decide(t, node, urgency or node.default_urgency, location, partner_load)
+        for node, location in zip(nodes, locations, strict=True)
+    ]
+
+
 def route_chain(*, category, chain: dict[str, str | None]) -> tuple[Any, bool, dict]:
     """The lead, triage flag and rule walk for a chain alone (no point, no partners). For check_routing."""
     t = tables()
@@ -213,17 +237,27 @@ def _chain_tuple(t: RoutingTables, loc) -> tuple[str | None, ...]:
 
 
 def _decide(t: RoutingTables, node, urgency: str, location, partner_load: PartnerLoad | None) -> Decision:
-    chain = (location.grid, location.community, location.street, location.district, location.city or t.city_code)
-    key = (node.id, chain)
+    grid = location.grid
+    city = location.city or t.city_code
+    # Grids without rules of their own route like their community, so the walk is shared by them.
+    rule_chain = (
+        grid if grid in t.grid_territories else None,
+        location.community,
+        location.street,
+        location.district,
+        city,
+    )
+    key = (node.id, rule_chain)
     walk = t.memo.get(key)
     if walk is None:
-        walk = _walk(t, node, chain)
+        walk = _walk(t, node, rule_chain)
         if len(t.memo) > _MEMO_LIMIT:
             t.memo.clear()
         t.memo[key] = walk
 
-    needs_review = bool(location.outside or location.near_boundary)
-    explanation = dict(walk.explanation)
+    needs_review = location.outside or location.near_boundary
+    explanation = walk.explanation.copy()
+    explanation["chain"] = _chain_links(t, (grid, location.community, location.street, location.district, city))
     explanation["urgency"] = urgency
     if needs_review:
         explanation["review"] = _fixed_texts()["outside" if location.outside else "near_boundary"]
@@ -239,7 +273,7 @@ def _decide(t: RoutingTables, node, urgency: str, location, partner_load: Partne
         triage=walk.triage,
         collaborators=[units[i] for i in walk.collaborator_ids],
         partners=chosen,
-        needs_review=needs_review,
+        needs_review=bool(needs_review),
         location=location,
         explanation=explanation,
         category=t.category_objects[node.id],
@@ -247,20 +281,42 @@ def _decide(t: RoutingTables, node, urgency: str, location, partner_load: Partne
     )
 
 
+def _chain_links(t: RoutingTables, chain: tuple) -> list[dict[str, str]]:
+    links = t.chains.get(chain)
+    if links is None:
+        links = [
+            {"level": level, "code": code, "name": t.area_names.get(code, "")}
+            for level, code in zip(CHAIN_LEVELS, chain, strict=True)
+            if code
+        ]
+        t.chains[chain] = links
+    return links
+
+
+def _node_rules(t: RoutingTables, node) -> dict[str, dict[str, list]]:
+    """{basis: {territory code: [rules of this category's lineage, deepest category first]}}."""
+    found = t.node_rules.get(node.id)
+    if found is None:
+        found = {OWNER: {}, TERRITORY: {}}
+        for category_id in node.lineage:
+            for rule in t.rules_by_category.get(category_id, ()):
+                found[rule.basis].setdefault(rule.territory_code, []).append(rule)
+        t.node_rules[node.id] = found
+    return found
+
+
 def _walk(t: RoutingTables, node, chain: tuple[str | None, ...]) -> _Walk:
     """Try the rules in the principle's order and record each one."""
-    rules = t.rules
     considered: list[dict[str, Any]] = []
     matched = None
     lead_id = None
+    applicable = _node_rules(t, node)
     for basis in ORDER[node.principle]:
+        by_territory = applicable[basis]
+        if not by_territory:
+            continue
         for territory in chain:
-            if not territory:
-                continue
-            for category_id in node.lineage:
-                rule = rules.get((basis, territory, category_id))
-                if rule is None:
-                    continue
+            for rule in by_territory.get(territory, ()) if territory else ():
                 if lead_id is not None:
                     considered.append(_rule_dict(rule, "not_reached", _fixed_texts()["not_reached"]))
                     continue
@@ -287,40 +343,42 @@ def _walk(t: RoutingTables, node, chain: tuple[str | None, ...]) -> _Walk:
         elif found is None:
             collaborator_notes.append({"department": department, "unit": None, "area": None})
 
-    lead = t.units.get(lead_id)
-    if triage:
-        summary = texts(
-            N_("没有规则能确定牵头单位，转%(unit)s分拨（待分拨）。"),
-            unit=lead.name if lead is not None else gettext_lazy("综治中心"),
-        )
-    else:
-        summary = texts(
-            N_("按%(principle)s，匹配规则 #%(rule)s（%(category)s @ %(territory)s），牵头单位：%(unit)s。"),
-            principle=PRINCIPLE_LABELS[node.principle],
-            rule=matched["rule"],
-            category=matched["category"],
-            territory=_area_label(t, matched["territory"]),
-            unit=lead.name,
-        )
-
     explanation = {
         "category": node.code,
         "principle": node.principle,
         "order": list(ORDER[node.principle]),
-        "chain": [
-            {"level": level, "code": code, "name": t.area_names.get(code, "") if code else ""}
-            for level, code in zip(CHAIN_LEVELS, chain, strict=True)
-            if code
-        ],
         "categories": [t.categories[c].code for c in node.lineage],
         "rules": considered,
         "matched": matched["rule"] if matched else None,
         "triage": triage,
         "lead": lead_id,
         "collaborators": collaborator_notes,
-        "summary": summary,
+        "summary": _summary(t, node, matched, lead_id),
     }
     return _Walk(lead_id=lead_id, triage=triage, collaborator_ids=tuple(collaborators), explanation=explanation)
+
+
+def _summary(t: RoutingTables, node, matched: dict | None, lead_id: int | None) -> dict[str, str]:
+    key = ("summary", node.principle, matched["rule"] if matched else None, lead_id)
+    found = t.texts.get(key)
+    if found is None:
+        lead = t.units.get(lead_id)
+        if matched is None:
+            found = texts(
+                N_("没有规则能确定牵头单位，转%(unit)s分拨（待分拨）。"),
+                unit=lead.name if lead is not None else gettext_lazy("综治中心"),
+            )
+        else:
+            found = texts(
+                N_("按%(principle)s，匹配规则 #%(rule)s（%(category)s @ %(territory)s），牵头单位：%(unit)s。"),
+                principle=PRINCIPLE_LABELS[node.principle],
+                rule=matched["rule"],
+                category=matched["category"],
+                territory=_area_label(t, matched["territory"]),
+                unit=lead.name,
+            )
+        t.texts[key] = found
+    return found
 
 
 def _resolve(t: RoutingTables, rule, chain) -> tuple[int | None, str, dict | None]:
@@ -336,11 +394,14 @@ def _resolve(t: RoutingTables, rule, chain) -> tuple[int | None, str, dict | Non
     unit_id = t.unit_lookup.get((area, rule.department))
     unit = t.units.get(unit_id) if unit_id is not None else None
     if unit is None or not unit.is_active:
-        note = texts(
-            N_("%(area)s没有在用的%(department)s单位。"),
-            area=_area_label(t, area),
-            department=_department_label(rule.department),
-        )
+        key = ("no_unit", area, rule.department)
+        note = t.texts.get(key)
+        if note is None:
+            note = t.texts[key] = texts(
+                N_("%(area)s没有在用的%(department)s单位。"),
+                area=_area_label(t, area),
+                department=_department_label(rule.department),
+            )
         return None, "skipped", note
     return unit.id, "matched", None
 
@@ -426,11 +487,10 @@ def _department_label(department: str):
 
 
 class _PartnerIndex:
-    """Every partner in memory: service areas in STRtrees, offices in arrays, one tree per capability set.
+    """Every partner in memory: service areas prepared for point tests, offices and bounds in arrays.
 
-    Routing asks the tree of partners that are active and offer a needed capability, so the common
-    case touches only the partners that could be chosen; the full trees are for explaining why
-    nobody (or too few) qualified.
+    A point test first narrows by bounding box (one vectorised comparison over the partners that
+    could qualify), then asks the prepared polygons of the few left whether they cover the point.
     """
 
     def __init__(self) -> None:
@@ -443,35 +503,92 @@ class _PartnerIndex:
         geoms = dict(Partner.objects.values_list("id", "service_area"))
         locations = dict(Partner.objects.values_list("id", "location"))
         self.areas = np.array(
-            [shapely.from_wkb(bytes(geoms[p.id].wkb)) if geoms.get(p.id) else shapely.Point() for p in self.partners],
+            [shapely.from_wkb(bytes(geoms[p.id].wkb)) if geoms.get(p.id) else shapely.Polygon() for p in self.partners],
             dtype=object,
         )
+        shapely.prepare(self.areas)
+        self.bounds = shapely.bounds(self.areas) if len(self.areas) else np.empty((0, 4))
         self.capabilities = [frozenset(p.capabilities or ()) for p in self.partners]
         self.active = np.array([p.is_active for p in self.partners], dtype=bool)
         self.capacity = [p.capacity for p in self.partners]
         self.xs = np.array([locations[p.id].x if locations.get(p.id) else np.nan for p in self.partners])
         self.ys = np.array([locations[p.id].y if locations.get(p.id) else np.nan for p in self.partners])
-        self.area_tree = shapely.STRtree(self.areas)
-        has_office = np.flatnonzero(~np.isnan(self.xs))
-        self.office_index = has_office
-        self.office_tree = shapely.STRtree(shapely.points(self.xs[has_office], self.ys[has_office]))
-        self._by_need: dict[frozenset, tuple] = {}
-        self._lock = threading.Lock()
+        self.xs_list, self.ys_list = self.xs.tolist(), self.ys.tolist()
+        self.everyone = np.arange(len(self.partners))
+        self.box = self.bounds.tolist()
+        self._community_boxes: dict[str, tuple] | None = None
+        self._by_need: dict[frozenset, Any] = {}
+        self._by_place: dict[tuple, list[int]] = {}
 
-    def for_need(self, needed: frozenset) -> tuple:
-        """(indices of active partners offering any of `needed`, STRtree of their service areas)."""
-        entry = self._by_need.get(needed)
-        if entry is None:
+    def candidates(self, needed: frozenset, community: str) -> list[int]:
+        """Active partners offering any of `needed` whose service area's box meets the community's."""
+        key = (needed, community)
+        found = self._by_place.get(key)
+        if found is None:
             import numpy as np
+
+            eligible = self._by_need.get(needed)
+            if eligible is None:
+                eligible = np.array(
+                    [i for i, caps in enumerate(self.capabilities) if self.active[i] and needed & caps],
+                    dtype=np.int64,
+                )
+                self._by_need[needed] = eligible
+            box = self.community_boxes().get(community)
+            if box is not None and eligible.size:
+                b = self.bounds[eligible]
+                eligible = eligible[
+                    (b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1])
+                ]
+            found = self._by_place[key] = eligible.tolist()
+        return found
+
+    def community_boxes(self) -> dict[str, tuple]:
+        """Bounding boxes of the communities, from the locator's grids (no query)."""
+        if self._community_boxes is None:
             import shapely
 
-            with self._lock:
-                eligible = np.array(
-                    [i for i, caps in enumerate(self.capabilities) if self.active[i] and needed & caps], dtype=np.int64
-                )
-                entry = (eligible, shapely.STRtree(self.areas[eligible]))
-                self._by_need[needed] = entry
-        return entry
+            from grids.locator import current_index
+
+            index = current_index()
+            boxes: dict[str, list[float]] = {}
+            for code, (x0, y0, x1, y1) in zip(index.codes, shapely.bounds(index.geoms).tolist(), strict=True):
+                box = boxes.get(code[:12])
+                if box is None:
+                    boxes[code[:12]] = [x0, y0, x1, y1]
+                else:
+                    box[0], box[1], box[2], box[3] = min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)
+            self._community_boxes = {code: tuple(box) for code, box in boxes.items()}
+        return self._community_boxes
+
+    def covering_few(self, candidates: list[int], lon: float, lat: float) -> list[int]:
+        """Those of a short list of candidates whose service area covers the point (edge included)."""
+        import shapely
+
+        box = self.box
+        hits = [i for i in candidates if box[i][0] <= lon <= box[i][2] and box[i][1] <= lat <= box[i][3]]
+        if not hits:
+            return hits
+        inside = shapely.intersects_xy(self.areas[hits], lon, lat).tolist()
+        return [i for i, yes in zip(hits, inside, strict=True) if yes]
+
+    def distance(self, i: int, lon: float, lat: float) -> float:
+        # Equirectangular is well within a metre of the great circle at city scale.
+        x, y = self.xs_list[i], self.ys_list[i]
+        if x != x:  # no office location (NaN)
+            return math.inf
+        return 6_371_008.8 * math.hypot(math.radians(x - lon) * math.cos(math.radians(lat)), math.radians(y - lat))
+
+    def covering(self, indices, lon: float, lat: float):
+        """Those of `indices` whose service area covers the point (its edge counts)."""
+        import shapely
+
+        b = self.bounds[indices]
+        inside_box = (b[:, 0] <= lon) & (b[:, 2] >= lon) & (b[:, 1] <= lat) & (b[:, 3] >= lat)
+        candidates = indices[inside_box]
+        if candidates.size:
+            candidates = candidates[shapely.intersects_xy(self.areas[candidates], lon, lat)]
+        return candidates
 
     def distances(self, indices, lon: float, lat: float):
         import numpy as np
@@ -504,19 +621,15 @@ def _select_partners(
     When fewer than the maximum qualify, the partners nearby (covering the point, or with an office
     close to it) are reported too, each with the first test it failed, so a dispatcher can see why.
     """
-    import numpy as np
-    import shapely
 
     index = _partner_index(t)
     lon, lat = location.lon, location.lat
-    point = shapely.Point(lon, lat)
     needed = frozenset(node.capabilities)
-    eligible, tree = index.for_need(needed)
 
-    covering = eligible[tree.query(point, predicate="intersects")]
-    distances = index.distances(covering, lon, lat)
-    order = np.argsort(distances, kind="stable")
-    covering, distances = covering[order].tolist(), distances[order].tolist()
+    found = index.covering_few(index.candidates(needed, location.community), lon, lat)
+    ranked = sorted((index.distance(i, lon, lat), i) for i in found)
+    covering = [i for _d, i in ranked]
+    distances = [d for d, _i in ranked]
     load: dict[int, int] = {}
     if partner_load is not None and covering:
         load = partner_load([index.partners[i].id for i in covering])
@@ -524,6 +637,7 @@ def _select_partners(
     limit = settings.ROUTER_MAX_PARTNERS
     chosen: list = []
     tests: list[dict[str, Any]] = []
+    reported: set[int] = set()
     for i, d in zip(covering, distances, strict=True):
         if len(chosen) >= limit:
             break
@@ -531,33 +645,28 @@ def _select_partners(
         full = load.get(partner.id, 0) >= index.capacity[i]
         if not full:
             chosen.append(partner)
-        tests.append(_partner_test(index, i, d, load, None if not full else "capacity"))
+        tests.append(_partner_test(index, i, d, load, "capacity" if full else None))
+        reported.add(i)
     if len(chosen) < limit:
-        tests.extend(_why_not(index, point, needed, lon, lat, load, {tt["index"] for tt in tests}))
-    for test in tests:
-        del test["index"]
+        tests.extend(_why_not(index, needed, lon, lat, load, reported))
     return chosen, tests
 
 
-def _why_not(index: _PartnerIndex, point, needed: frozenset, lon: float, lat: float, load, reported: set) -> list:
-    """The nearest partners not yet reported, with the first test each fails."""
+def _why_not(index: _PartnerIndex, needed: frozenset, lon: float, lat: float, load, reported: set) -> list:
+    """The nearest partners not yet reported — covering the point or with an office nearby — each with
+    the first test it fails."""
     import numpy as np
-    import shapely
 
-    covering = set(index.area_tree.query(point, predicate="intersects").tolist())
-    nearby: list[int] = []
-    for radius in _OFFICE_SEARCH_DEGREES:
-        hits = index.office_tree.query(shapely.box(lon - radius, lat - radius, lon + radius, lat + radius))
-        nearby = index.office_index[hits].tolist()
-        if len(nearby) >= PARTNER_CANDIDATES:
-            break
-    candidates = np.array(sorted((covering | set(nearby)) - reported), dtype=np.int64)
-    if not candidates.size:
-        return []
-    distances = index.distances(candidates, lon, lat)
-    order = np.argsort(distances, kind="stable")[:PARTNER_CANDIDATES]
+    covering = set(index.covering(index.everyone, lon, lat).tolist())
+    distances = index.distances(index.everyone, lon, lat)
+    k = min(len(distances), PARTNER_CANDIDATES + len(reported))
+    nearest = np.argpartition(distances, k - 1)[:k].tolist() if k else []
+    candidates = [
+        i for i in dict.fromkeys([*sorted(covering, key=lambda i: distances[i]), *nearest]) if i not in reported
+    ]
+    candidates.sort(key=lambda i: distances[i])
     tests = []
-    for i, d in zip(candidates[order].tolist(), distances[order].tolist(), strict=True):
+    for i in candidates[:PARTNER_CANDIDATES]:
         if not index.active[i]:
             failed = "inactive"
         elif not needed & index.capabilities[i]:
@@ -565,15 +674,14 @@ def _why_not(index: _PartnerIndex, point, needed: frozenset, lon: float, lat: fl
         elif i not in covering:
             failed = "service_area"
         else:
-            failed = "capacity"  # eligible and covering, so only its load can have kept it out
-        tests.append(_partner_test(index, i, d, load, failed))
+            failed = "capacity"  # active, capable and covering: only its load can have kept it out
+        tests.append(_partner_test(index, i, float(distances[i]), load, failed))
     return tests
 
 
 def _partner_test(index: _PartnerIndex, i: int, distance: float, load, failed: str | None) -> dict[str, Any]:
     partner = index.partners[i]
     return {
-        "index": i,
         "partner": partner.id,
         "name": partner.name,
         "distance_m": None if distance == math.inf else round(distance),
@@ -583,7 +691,3 @@ def _partner_test(index: _PartnerIndex, i: int, distance: float, load, failed: s
         "failed": failed,
         "reason": _fixed_texts()[failed] if failed else None,
     }
-
-
-# About 1, 3 and 10 km around the point at Guiyang's latitude.
-_OFFICE_SEARCH_DEGREES = (0.01, 0.03, 0.1)

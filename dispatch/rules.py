@@ -218,8 +218,14 @@ class RoutingTables:
     unit_lookup: dict[tuple[str, str], int]
     area_names: dict[str, str]
     city_code: str
+    rules_by_category: dict[int, list[RuleEntry]]
+    # Grid codes that have rules of their own; every other grid routes like its community.
+    grid_territories: frozenset[str]
     # Filled on first use; see router.py.
     memo: dict = field(default_factory=dict)
+    node_rules: dict = field(default_factory=dict)
+    chains: dict = field(default_factory=dict)
+    texts: dict = field(default_factory=dict)
     lazy: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -280,6 +286,9 @@ def build_tables(version: tuple = ()) -> RoutingTables:
             target=str(target),
         )
 
+    by_category: dict[int, list[RuleEntry]] = {}
+    for r in rules.values():
+        by_category.setdefault(r.category_id, []).append(r)
     areas = dict(Area.objects.values_list("code", "name"))
     areas.update(Grid.objects.values_list("code", "name"))
     city_code = Area.objects.filter(level="city").values_list("code", flat=True).first() or "520100"
@@ -290,6 +299,8 @@ def build_tables(version: tuple = ()) -> RoutingTables:
         category_objects=objects,
         rules=rules,
         rule_count=len(rules),
+        rules_by_category=by_category,
+        grid_territories=frozenset(r.territory_code for r in rules.values() if r.territory_level == "grid"),
         units=units,
         unit_lookup=dict(units_by_area_and_department()),
         area_names=areas,

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         if not leaves:
             raise CommandError("There are no categories; load them first (manage.py load_demo).")
 
-        grid_rules = {code for (_basis, code, _cat) in t.rules if len(code) == 15}
+        grid_rules = t.grid_territories
         communities: dict[tuple, list[str]] = defaultdict(list)
         special: list[tuple] = []
         for chain in index.chains:
