@@ -41,20 +41,20 @@ def _tile_errors(z: int | None, x: int | None, y: int | None) -> dict[str, list[
 
 
 def _tile_response(request: HttpRequest, body: bytes, *, public: bool) -> HttpResponse:
-    # Someone else's view of the cases must never come out of a shared cache.
-    cache_control = f"public, max-age={settings.MAP_TILE_MAX_AGE}" if public else "private, no-cache"
     if not body:
         response = HttpResponse(status=204)
-        response["Cache-Control"] = cache_control
-        return response
-    etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponse(status=304)
     else:
-        response = HttpResponse(body, content_type=MVT_CONTENT_TYPE)
-    response["ETag"] = etag
-    response["Cache-Control"] = cache_control
-    if not public:
+        etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(body, content_type=MVT_CONTENT_TYPE)
+        response["ETag"] = etag
+    if public:
+        response["Cache-Control"] = f"public, max-age={settings.MAP_TILE_MAX_AGE}"
+    else:
+        # Someone else's view of the cases must never come out of a shared cache.
+        response["Cache-Control"] = "private, no-cache"
         response["Vary"] = "Cookie, Authorization"
     return response
 
