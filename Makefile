@@ -30,3 +30,4 @@ lint:
 bench: migrate
 	$(PY) manage.py load_demo
 	$(PY) bench/locate.py
+	$(PY) bench/tiles.py
