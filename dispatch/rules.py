@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
@@ -230,6 +231,26 @@ class RoutingTables:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def _add_rule(rules: dict, r, units: dict, nodes: dict) -> None:
+    if r.unit_id is not None:
+        unit = units.get(r.unit_id)
+        target = unit.name if unit is not None else f"#{r.unit_id}"
+    else:
+        target = f"{r.get_department_display()}@{r.get_level_display()}"
+    rules[(r.basis, r.territory_code, r.category_id)] = RuleEntry(
+        id=r.id,
+        category_id=r.category_id,
+        category_code=nodes[r.category_id].code,
+        territory_code=r.territory_code,
+        territory_level=r.territory_level,
+        basis=r.basis,
+        unit_id=r.unit_id,
+        department=r.department,
+        level=r.level,
+        target=str(target),
+    )
+
+
 def build_tables(version: tuple = ()) -> RoutingTables:
     from dispatch.models import Category, ResponsibilityRule
     from grids.models import Area, Grid
@@ -267,25 +288,10 @@ def build_tables(version: tuple = ()) -> RoutingTables:
 
     units = {u.id: u for u in Unit.objects.select_related("area")}
     rules: dict[tuple[str, str, int], RuleEntry] = {}
-    for r in ResponsibilityRule.objects.all():
-        if r.unit_id is not None:
-            unit = units.get(r.unit_id)
-            target = unit.name if unit is not None else f"#{r.unit_id}"
-        else:
-            target = f"{r.get_department_display()}@{r.get_level_display()}"
-        rules[(r.basis, r.territory_code, r.category_id)] = RuleEntry(
-            id=r.id,
-            category_id=r.category_id,
-            category_code=nodes[r.category_id].code,
-            territory_code=r.territory_code,
-            territory_level=r.territory_level,
-            basis=r.basis,
-            unit_id=r.unit_id,
-            department=r.department,
-            level=r.level,
-            target=str(target),
-        )
-
+    # Labels in the site's language whichever request happens to build the tables.
+    with translation.override(settings.LANGUAGE_CODE):
+        for r in ResponsibilityRule.objects.all():
+            _add_rule(rules, r, units, nodes)
     by_category: dict[int, list[RuleEntry]] = {}
     for r in rules.values():
         by_category.setdefault(r.category_id, []).append(r)

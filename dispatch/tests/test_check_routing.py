@@ -60,3 +60,26 @@ def test_it_passes_when_every_pair_is_routed(w):
         )
 
     assert "all 5×6 pairs routed" in check()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_routes_every_leaf_category_in_every_grid():
+    from dispatch import demo as dispatch_demo
+    from dispatch.models import Category, ResponsibilityRule
+    from grids import demo as grids_demo
+    from partners import demo as partners_demo
+
+    quiet = StringIO()
+    grids_demo.load(grids=600, seed=2026, stdout=quiet)
+    partners_demo.load(seed=2026, stdout=quiet)
+    dispatch_demo.load(seed=2026, stdout=quiet)
+    rules_before = list(ResponsibilityRule.objects.order_by("id").values_list("id", "updated_at"))
+    again = dispatch_demo.load(seed=2026, stdout=quiet)
+
+    out = check()
+
+    leaves = Category.objects.filter(children__isnull=True).count()
+    assert leaves >= 60
+    assert out.startswith(f"all {leaves}×")
+    assert again["created"] == again["updated"] == again["rules_created"] == again["rules_updated"] == 0
+    assert list(ResponsibilityRule.objects.order_by("id").values_list("id", "updated_at")) == rules_before

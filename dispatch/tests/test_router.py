@@ -204,6 +204,9 @@ def test_the_explanation_is_plain_json_and_names_the_chain(w):
     assert chain["street"]["code"] == "520102001"
     assert body["lead"]["name"] == "南明区城管局"
     assert body["explanation"]["categories"] == ["SJ0401", "SJ04", "SJ"]
+    # Stored with the case and read later in either language, so it carries both.
+    assert body["explanation"]["summary"]["zh-hans"].startswith("按先属地、后属主")
+    assert body["explanation"]["summary"]["en"].startswith("By territory first, then owner")
 
 
 def test_collaborating_departments_are_resolved_up_the_chain(w):
