@@ -42,6 +42,11 @@ def _newest_seq() -> int:
     return CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
+def _opening(user) -> tuple[list[str], int]:
+    # One trip to the database thread per connect: thousands of sockets reconnect after a deploy.
+    return live.group_names_for_user(user), _newest_seq()
+
+
 def _missed_events(user_id: int, after_seq: int, limit: int) -> list[dict] | None:
     """Visible events after `after_seq`, oldest first; None when there are more than `limit`."""
     user = get_user_model().objects.filter(pk=user_id).first()
@@ -69,16 +74,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.subscribed: set[str] = set()
         # Seqs already sent on this socket, so a resume never repeats a live event and vice versa.
         self.sent: OrderedDict[int, None] = OrderedDict()
-        self.checked_at = 0.0
         self.check_lock = asyncio.Lock()
-        groups = await database_sync_to_async(_current_groups)(self.user_id)
+        groups, newest = await database_sync_to_async(_opening)(user)
+        self.checked_at = time.monotonic()
         if not groups:
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self._subscribe(groups)
         await self.accept()
-        await self.send_json({"type": "hello", "seq": await database_sync_to_async(_newest_seq)()})
+        await self.send_json({"type": "hello", "seq": newest})
         self.watchdog = asyncio.ensure_future(self._watch())
         # Resuming in the URL replays before any live event is handled, so the client sees one ordered run.
         after = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after_seq", [""])[0]

@@ -1,0 +1,671 @@
+"""Benchmark of case intake over HTTP and of live push over websockets, on loopback only.
+
+Run: .venv/bin/python bench/intake.py [--seconds 20] [--fresh]
+
+Everything runs against a database of its own, `<DATABASE_URL name>_intake` on the same server (created,
+migrated and loaded with the demo data — 5,000 grids — when missing; `--fresh` drops it first), so
+the thousands of benchmark cases never land in the demo. Two uvicorn processes serve the real ASGI
+application (config.asgi) on 127.0.0.1:8101 and :8102 with bench/intake_settings.py, which adds one
+bench-only URL; the client round-robins over them.
+
+1. Intake: for `--seconds`, `--concurrency` keep-alive connections each POST /api/v1/cases/ (a hotline
+   agent's token, an Idempotency-Key per request, a point in 云岩区, category BJ0104 井盖缺失 which
+   routes to 云岩区城市管理局) as fast as the servers answer: cases/s, p50/p95 latency. Then the same
+   client, connections and duration against POST /bench/insert/, a bare Django view doing one INSERT.
+2. Push: `--sockets` websockets open over both servers (handlers of every unit, dispatchers,
+   supervisors, 10 handlers of 云岩区城市管理局 whose sockets are watched), then cases are POSTed at
+   `--rate` per second for `--seconds`: time from sending the POST to the `dispatched` event arriving
+   on a watched handler's socket (p50/p99), next to a bare Redis PUBLISH → subscriber round trip at
+   the same rate.
+3. Memory: resident set (VmRSS) of one server process before and after `--idle-sockets` idle sockets
+   connect to it.
+
+Results replace the `## intake` section of bench/RESULTS.md. The machine is shared by client,
+servers, PostgreSQL and Redis; read the numbers with its core count (printed) in mind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "RESULTS.md"
+SECTION = "## intake"
+PY = str(ROOT / ".venv" / "bin" / "python")
+UVICORN = str(ROOT / ".venv" / "bin" / "uvicorn")
+PORTS = (8101, 8102)
+HOST = "127.0.0.1"
+CATEGORY = "BJ0104"
+DISTRICT = "520103"
+WATCHED_HANDLERS = 10
+SUPERVISOR_SOCKETS = 20
+DISPATCHER_SOCKETS = 10
+MIN_GRIDS = 5_000
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+# --- the database -----------------------------------------------------------------------------------
+
+
+def bench_database_url(fresh: bool) -> str:
+    """The bench database's URL; created, migrated and loaded with the demo when needed."""
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/shehui")
+    parts = urllib.parse.urlparse(base)
+    name = parts.path.lstrip("/") + "_intake"
+    url = parts._replace(path="/" + name).geturl()
+    admin = parts._replace(scheme="postgresql", path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            say(f"dropping {name} (--fresh)")
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            say(f"creating database {name}")
+            conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(parts._replace(scheme="postgresql", path="/" + name).geturl(), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        grids = 0
+        if conn.execute("SELECT to_regclass('grids_grid')").fetchone()[0]:
+            grids = conn.execute("SELECT count(*) FROM grids_grid").fetchone()[0]
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    say("migrating the bench database")
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    if grids < MIN_GRIDS:
+        say(f"loading the demo data into {name} (about a minute)")
+        subprocess.run([PY, "manage.py", "load_demo"], cwd=ROOT, env=env, check=True)
+    return url
+
+
+def prepare(probe_table: str) -> dict:
+    """Bench people and their tokens, points to report at, the probe table. Runs in this process."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from dispatch.models import Category
+    from dispatch.router import route
+    from grids.locator import locate
+    from grids.models import Grid
+    from partners.models import Unit
+    from partners.services import membership_ensure
+
+    users = get_user_model().objects
+
+    def token(username: str, role: str, unit) -> str:
+        user, created = users.get_or_create(username=username)
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        membership_ensure(user=user, role=role, unit=unit)
+        return Token.objects.get_or_create(user=user)[0].key
+
+    rng = random.Random(2026)
+    grids = list(Grid.objects.filter(code__startswith=DISTRICT).order_by("code"))
+    points = []
+    for grid in rng.sample(grids, min(400, len(grids))):
+        p = grid.geom.point_on_surface
+        points.append((round(p.x, 7), round(p.y, 7)))
+    category = Category.objects.get(code=CATEGORY)
+    decision = route(category=category, location=locate(*points[0]))
+    lead = decision.lead
+    say(f"bench cases ({CATEGORY} {category.name} in {DISTRICT}) route to {lead.name} (unit {lead.pk})")
+
+    active = Unit.objects.filter(is_active=True).select_related("area")
+    hotline = active.get(department="hotline", level="city")
+    city_command = active.get(department="zongzhi", level="city")
+    district_command = active.get(department="zongzhi", level="district", area__code=DISTRICT)
+    say("ensuring bench users and tokens")
+    people = {
+        "agent": token("bench-agent", "agent", hotline),
+        "watched": [token(f"bench-handler-{lead.pk}-{i}", "handler", lead) for i in range(WATCHED_HANDLERS)],
+        "supervisor": token("bench-supervisor", "supervisor", city_command),
+        "dispatcher": token("bench-dispatcher", "dispatcher", district_command),
+        "others": [
+            token(f"bench-handler-{unit.pk}", "handler", unit)
+            for unit in active.exclude(pk=lead.pk).exclude(department__in=["hotline"])
+        ],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {probe_table} (id bigserial PRIMARY KEY, body text NOT NULL)")
+    return {"people": people, "points": points, "lead": {"id": lead.pk, "name": lead.name}}
+
+
+def drop_probe(probe_table: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {probe_table}")
+
+
+# --- servers -----------------------------------------------------------------------------------------
+
+
+class Servers:
+    def __init__(self, database_url: str) -> None:
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "bench.intake_settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "bench-intake-only-" + uuid.uuid4().hex,
+            "SECURE_SSL_REDIRECT": "false",
+            "LOG_LEVEL": "WARNING",
+            # Membership re-checks as in production; the idle check is the production default too.
+        }
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        for port in PORTS:
+            cmd = [UVICORN, "config.asgi:application", "--host", HOST, "--port", str(port)]
+            cmd += ["--no-access-log", "--log-level", "warning", "--backlog", "8192"]
+            self.procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env))
+        deadline = time.monotonic() + 60
+        for port in PORTS:
+            while True:
+                try:
+                    status, _ = asyncio.run(one_request(port, "GET", "/healthz", b"", {}))
+                    if status:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"server on port {port} did not answer within 60 s")
+                time.sleep(0.3)
+        say(f"servers up: pids {[p.pid for p in self.procs]} on ports {list(PORTS)}")
+
+    def rss_mib(self, index: int) -> float:
+        for line in Path(f"/proc/{self.procs[index].pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+# --- a small keep-alive HTTP/1.1 client (one connection, one request at a time) -------------------------
+
+
+class Http:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        head = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}", f"Content-Length: {len(body)}"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        await self.writer.drain()
+        status_line = await self.reader.readuntil(b"\r\n")
+        status = int(status_line.split()[1])
+        length, chunked, close = 0, False, False
+        while True:
+            line = await self.reader.readuntil(b"\r\n")
+            if line == b"\r\n":
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True
+            elif name == "connection" and value.lower() == "close":
+                close = True
+        if chunked:
+            data = b""
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                data += await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+            payload = data
+        else:
+            payload = await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status, payload
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def one_request(port: int, method: str, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+    client = Http(port)
+    try:
+        return await client.request(method, path, body, headers)
+    finally:
+        client.close()
+
+
+def case_request(token: str, point: tuple[float, float], n: int) -> tuple[bytes, dict[str, str]]:
+    body = {
+        "category": CATEGORY,
+        "description": f"压测工单 {n}：人行道井盖缺失，存在安全隐患",
+        "lon": point[0],
+        "lat": point[1],
+        "address": "云岩区某路",
+    }
+    headers = {
+        "Authorization": f"Token {token}",
+        "Content-Type": "application/json",
+        "Idempotency-Key": uuid.uuid4().hex,
+    }
+    return json.dumps(body, ensure_ascii=False).encode(), headers
+
+
+# --- 1. intake -----------------------------------------------------------------------------------------
+
+
+async def closed_loop(name: str, make, seconds: float, concurrency: int) -> dict:
+    """`concurrency` connections, round-robin over the servers, each sending back to back for `seconds`."""
+    latencies: list[float] = []
+    errors: dict[int, int] = {}
+    started = time.perf_counter()
+    stop_at = started + seconds
+    counter = iter(range(10**9))
+
+    async def worker(i: int) -> None:
+        client = Http(PORTS[i % len(PORTS)])
+        try:
+            while time.perf_counter() < stop_at:
+                n = next(counter)
+                path, body, headers = make(n)
+                t0 = time.perf_counter()
+                status, _ = await client.request("POST", path, body, headers)
+                if status == 201:
+                    latencies.append(time.perf_counter() - t0)
+                else:
+                    errors[status] = errors.get(status, 0) + 1
+        finally:
+            client.close()
+
+    async def progress() -> None:
+        while time.perf_counter() < stop_at:
+            await asyncio.sleep(5)
+            say(f"  {name}: {len(latencies)} done, {sum(errors.values())} refused")
+
+    reporter = asyncio.ensure_future(progress())
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    reporter.cancel()
+    elapsed = time.perf_counter() - started
+    return {
+        "name": name,
+        "done": len(latencies),
+        "errors": errors,
+        "per_s": len(latencies) / elapsed,
+        "p50_ms": pct(latencies, 50) * 1000,
+        "p95_ms": pct(latencies, 95) * 1000,
+        "p99_ms": pct(latencies, 99) * 1000,
+    }
+
+
+# --- 2. push -----------------------------------------------------------------------------------------
+
+
+async def open_sockets(tokens: list[str], ports: list[int], parallel: int = 100) -> list[tuple[str, object]]:
+    """(token, socket) pairs, every socket past its `hello`."""
+    from websockets.asyncio.client import connect
+
+    sockets: list[tuple[str, object]] = []
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(i: int, token: str) -> None:
+        port = ports[i % len(ports)]
+        async with gate:
+            ws = await connect(
+                f"ws://{HOST}:{port}/ws/live/?token={token}",
+                origin=f"http://{HOST}:{port}",
+                open_timeout=60,
+                max_queue=None,
+            )
+            hello = json.loads(await asyncio.wait_for(ws.recv(), 60))
+            if hello.get("type") != "hello":
+                raise RuntimeError(f"expected hello, got {hello}")
+            sockets.append((token, ws))
+            if len(sockets) % 500 == 0:
+                say(f"  {len(sockets)}/{len(tokens)} sockets open")
+
+    await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens)))
+    return sockets
+
+
+async def close_sockets(sockets: list[tuple[str, object]]) -> None:
+    async def one(ws) -> None:
+        with contextlib.suppress(TimeoutError, OSError):
+            await asyncio.wait_for(ws.close(), 10)
+
+    for start in range(0, len(sockets), 500):
+        await asyncio.gather(*(one(ws) for _, ws in sockets[start : start + 500]))
+
+
+async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: int) -> dict:
+    people = setup["people"]
+    watched_tokens = people["watched"]
+    tokens = list(watched_tokens)
+    tokens += [people["supervisor"]] * SUPERVISOR_SOCKETS + [people["dispatcher"]] * DISPATCHER_SOCKETS
+    others = people["others"]
+    while len(tokens) < total_sockets:
+        tokens.append(others[(len(tokens)) % len(others)])
+    say(f"push: opening {len(tokens)} sockets over both servers")
+    sockets = await open_sockets(tokens, list(PORTS))
+    watched = [ws for token, ws in sockets if token in set(watched_tokens)]
+
+    arrivals: dict[int, list[float]] = {}
+    # Event written (CaseEvent.at, inside the transaction) → on the socket: the push path alone.
+    push_path: list[float] = []
+    drained = {"other": 0}
+
+    async def listen(ws, record: bool) -> None:
+        try:
+            async for raw in ws:
+                now = time.perf_counter()
+                event = json.loads(raw)
+                if record and event.get("type") == "event" and event.get("kind") == "dispatched":
+                    arrivals.setdefault(event["case"], []).append(now)
+                    push_path.append(time.time() - dt.datetime.fromisoformat(event["at"]).timestamp())
+                elif not record:
+                    drained["other"] += 1
+        except Exception:  # the socket closing at the end
+            return
+
+    listeners = [asyncio.ensure_future(listen(ws, ws in watched)) for _, ws in sockets]
+    sent: dict[int, float] = {}
+    refused: dict[int, int] = {}
+    clients = [Http(port) for port in PORTS for _ in range(4)]
+    idle = asyncio.Queue()
+    for client in clients:
+        idle.put_nowait(client)
+    points = setup["points"]
+
+    async def post(n: int) -> None:
+        client = await idle.get()
+        try:
+            body, headers = case_request(people["agent"], points[n % len(points)], n)
+            t0 = time.perf_counter()
+            status, payload = await client.request("POST", "/api/v1/cases/", body, headers)
+            if status == 201:
+                sent[json.loads(payload)["id"]] = t0
+            else:
+                refused[status] = refused.get(status, 0) + 1
+        finally:
+            idle.put_nowait(client)
+
+    count = int(seconds * rate)
+    say(f"push: {count} cases at {rate:g}/s, watching {len(watched)} handler sockets")
+    started = time.perf_counter()
+    posts = []
+    for n in range(count):
+        # Open loop: the schedule does not wait for answers, as callers do not wait for each other.
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        posts.append(asyncio.ensure_future(post(n)))
+        if n and n % int(rate * 5) == 0:
+            say(f"  push: {n}/{count} sent, {len(sent)} answered")
+    await asyncio.gather(*posts)
+    # Give the last events a bounded moment to arrive.
+    deadline = time.perf_counter() + 5
+    while time.perf_counter() < deadline and sum(1 for c in sent if len(arrivals.get(c, [])) < len(watched)):
+        await asyncio.sleep(0.05)
+    for client in clients:
+        client.close()
+
+    latencies = [at - sent[case] for case, times in arrivals.items() if case in sent for at in times]
+    missing = sum(max(0, len(watched) - len(arrivals.get(case, []))) for case in sent)
+    for task in listeners:
+        task.cancel()
+    await close_sockets(sockets)
+    return {
+        "sockets": len(sockets),
+        "watched": len(watched),
+        "cases": len(sent),
+        "refused": refused,
+        "deliveries": len(latencies),
+        "missing": missing,
+        "p50_ms": pct(latencies, 50) * 1000,
+        "p99_ms": pct(latencies, 99) * 1000,
+        "path_p50_ms": pct(push_path, 50) * 1000,
+        "path_p99_ms": pct(push_path, 99) * 1000,
+        "other_messages": drained["other"],
+    }
+
+
+async def redis_round_trip(redis_url: str, seconds: float, rate: float) -> dict:
+    from redis import asyncio as aioredis
+
+    channel = f"bench-intake-rtt-{uuid.uuid4().hex}"
+    sub_client = aioredis.Redis.from_url(redis_url)
+    pub_client = aioredis.Redis.from_url(redis_url)
+    pubsub = sub_client.pubsub()
+    await pubsub.subscribe(channel)
+    latencies: list[float] = []
+    count = int(seconds * rate)
+
+    async def receive() -> None:
+        while len(latencies) < count:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None:
+                latencies.append(time.perf_counter() - float(message["data"]))
+
+    receiver = asyncio.ensure_future(receive())
+    started = time.perf_counter()
+    for n in range(count):
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await pub_client.publish(channel, repr(time.perf_counter()))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(receiver, 5)
+    await pubsub.unsubscribe(channel)
+    await pubsub.aclose()
+    await sub_client.aclose()
+    await pub_client.aclose()
+    return {"messages": len(latencies), "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000}
+
+
+# --- 3. memory ---------------------------------------------------------------------------------------
+
+
+async def idle_memory(setup: dict, servers: Servers, count: int) -> dict:
+    people = setup["people"]
+    tokens = people["others"] + people["watched"] + [people["supervisor"], people["dispatcher"]]
+    await asyncio.sleep(2)
+    before = servers.rss_mib(0)
+    say(f"memory: server pid {servers.procs[0].pid} at {before:.0f} MiB; opening {count} idle sockets to it")
+    sockets = await open_sockets([tokens[i % len(tokens)] for i in range(count)], [PORTS[0]])
+    await asyncio.sleep(3)
+    after = servers.rss_mib(0)
+    say(f"memory: {len(sockets)} sockets open, server at {after:.0f} MiB")
+    await close_sockets(sockets)
+    return {"sockets": len(sockets), "before_mib": before, "after_mib": after}
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+async def measure(setup: dict, servers: Servers, args, redis_url: str) -> dict:
+    people, points = setup["people"], setup["points"]
+
+    def case(n: int):
+        body, headers = case_request(people["agent"], points[n % len(points)], n)
+        return "/api/v1/cases/", body, headers
+
+    def bare(n: int):
+        return "/bench/insert/", json.dumps({"n": n}).encode(), {"Content-Type": "application/json"}
+
+    say("warming up both servers (locator index, routing tables, connections)")
+    await closed_loop("warm-up", case, 3, len(PORTS) * 2)
+    await closed_loop("warm-up", bare, 1, len(PORTS) * 2)
+
+    say(f"intake: POST /api/v1/cases/ for {args.seconds:g} s over {args.concurrency} connections")
+    cases = await closed_loop("cases", case, args.seconds, args.concurrency)
+    say(f"intake: POST /bench/insert/ for {args.seconds:g} s over {args.concurrency} connections")
+    floor = await closed_loop("bare insert", bare, args.seconds, args.concurrency)
+
+    say(f"redis: PUBLISH → subscriber at {args.rate:g}/s for {min(args.seconds, 10):g} s")
+    redis_rtt = await redis_round_trip(redis_url, min(args.seconds, 10), args.rate)
+    push = await push_latency(setup, args.seconds, args.rate, args.sockets)
+    memory = await idle_memory(setup, servers, args.idle_sockets)
+    return {"cases": cases, "floor": floor, "redis": redis_rtt, "push": push, "memory": memory}
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def report(results: dict, args, lead: dict) -> list[str]:
+    c, f, r, p, m = (results[k] for k in ("cases", "floor", "redis", "push", "memory"))
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    rss_gib = m["after_mib"] / 1024
+    per_socket_kib = (m["after_mib"] - m["before_mib"]) * 1024 / max(1, m["sockets"])
+    return [
+        f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}; client, 2 uvicorn servers, PostgreSQL and Redis share the machine "
+        f"(1-minute load average {results['load'][0]:.1f} at the start, {results['load'][1]:.1f} at the end).",
+        "Command: `.venv/bin/python bench/intake.py` "
+        f"(--seconds {args.seconds:g} --concurrency {args.concurrency} --rate {args.rate:g} "
+        f"--sockets {args.sockets} --idle-sockets {args.idle_sockets}). Demo data, 5,000 grids.",
+        "",
+        f"Intake: {args.concurrency} keep-alive connections round-robin over 2 servers, back to back for "
+        f"{args.seconds:g} s. Cases: hotline agent token, Idempotency-Key, {CATEGORY} in {DISTRICT} → {lead['name']}.",
+        "",
+        "| endpoint | done | refused | per s | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| POST /api/v1/cases/ | {c['done']} | {sum(c['errors'].values())} | {c['per_s']:.0f} | "
+        f"{c['p50_ms']:.1f} | {c['p95_ms']:.1f} | {c['p99_ms']:.1f} |",
+        f"| POST /bench/insert/ (bare view, one INSERT) | {f['done']} | {sum(f['errors'].values())} | "
+        f"{f['per_s']:.0f} | {f['p50_ms']:.1f} | {f['p95_ms']:.1f} | {f['p99_ms']:.1f} |",
+        "",
+        f"Target ≥ 200 cases/s: {verdict(c['per_s'] >= 200)}; p95 ≤ 50 ms: {verdict(c['p95_ms'] <= 50)}.",
+        "",
+        f"Push: {p['sockets']} sockets open over both servers ({p['watched']} watched handler sockets of "
+        f"{lead['name']}, {SUPERVISOR_SOCKETS} supervisor, {DISPATCHER_SOCKETS} dispatcher, the rest handlers of "
+        f"other units); {p['cases']} cases POSTed at {args.rate:g}/s (open loop). Latency = POST sent → "
+        "`dispatched` event received on a watched socket (includes the whole request).",
+        "",
+        "| path | samples | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+        f"| POST → event on a handler's socket | {p['deliveries']} | {p['p50_ms']:.1f} | {p['p99_ms']:.1f} |",
+        f"| event written (CaseEvent.at) → on the socket | {p['deliveries']} | {p['path_p50_ms']:.1f} | "
+        f"{p['path_p99_ms']:.1f} |",
+        f"| bare Redis PUBLISH → subscriber | {r['messages']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |",
+        "",
+        f"Missing deliveries: {p['missing']}; refused POSTs: {sum(p['refused'].values())}. "
+        f"Targets p50 ≤ 30 ms: {verdict(p['p50_ms'] <= 30)}; p99 ≤ 150 ms: {verdict(p['p99_ms'] <= 150)}.",
+        "",
+        f"Memory: one server process, {m['sockets']} idle authenticated sockets: VmRSS {m['before_mib']:.0f} MiB "
+        f"before → {m['after_mib']:.0f} MiB after ({per_socket_kib:.0f} KiB per socket). "
+        f"Target ≤ 1.5 GiB: {verdict(rss_gib <= 1.5)}.",
+    ]
+
+
+def write_results(lines: list[str]) -> None:
+    """Replace this script's section of RESULTS.md, leaving other benchmarks' sections alone."""
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else "# Benchmark results\n\nEach `## ` section is rewritten by its script.\n"
+    )
+    body = "\n".join([SECTION, "", *lines]).rstrip() + "\n"
+    start = text.find(SECTION + "\n")
+    if start < 0:
+        text = text.rstrip() + "\n\n" + body
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + body + (text[end:] if end >= 0 else "")
+    RESULTS.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20, help="length of each measured phase")
+    parser.add_argument("--concurrency", type=int, default=8, help="connections in the intake phase")
+    parser.add_argument("--rate", type=float, default=50, help="cases per second in the push phase")
+    parser.add_argument("--sockets", type=int, default=1000, help="sockets open in the push phase")
+    parser.add_argument("--idle-sockets", type=int, default=5000, help="idle sockets in the memory phase")
+    parser.add_argument("--fresh", action="store_true", help="drop and rebuild the bench database")
+    parser.add_argument("--no-write", action="store_true", help="print, do not touch bench/RESULTS.md")
+    args = parser.parse_args()
+    if not (1 <= args.seconds <= 120 and 1 <= args.concurrency <= 64 and 1 <= args.rate <= 500):
+        parser.error("keep --seconds in 1..120, --concurrency in 1..64, --rate in 1..500")
+
+    url = bench_database_url(args.fresh)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.intake_settings"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connections
+
+    probe = settings.BENCH_PROBE_TABLE
+    setup = prepare(probe)
+
+    connections.close_all()
+    servers = Servers(url)
+    try:
+        servers.start()
+        load_before = os.getloadavg()[0]
+        results = asyncio.run(measure(setup, servers, args, settings.REDIS_URL))
+        results["load"] = (load_before, os.getloadavg()[0])
+    finally:
+        servers.stop()
+        drop_probe(probe)
+    lines = report(results, args, setup["lead"])
+    print("\n".join(lines))
+    if not args.no_write:
+        write_results(lines)
+        say(f"wrote the {SECTION!r} section of {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
