@@ -249,10 +249,14 @@ def render(results: list[dict], tiles_per_zoom: int) -> str:
                 f"| {row['json_p50']:.1f} | {row['json_p95']:.1f} | {row['json_kb_mean']:.1f} |"
             )
         worst = max(row["tile_p95"] for row in result["zooms"].values())
-        verdict = "meets" if worst <= TARGET_P95_MS else "misses"
+        if result["label"] == "5k":
+            verdict = "meets" if worst <= TARGET_P95_MS else "misses"
+            verdict = f"{verdict} the {TARGET_P95_MS:.0f} ms target"
+        else:
+            verdict = "no target: this set shows how tiles grow with the data"
         lines += [
             "",
-            f"Worst tile p95 over zooms 10–16: {worst:.1f} ms ({verdict} the 50 ms target)."
+            f"Worst tile p95 over zooms 10–16: {worst:.1f} ms ({verdict})."
             f" Load average {result['load_before']:.1f} before, {result['load_after']:.1f} after.",
             "",
         ]
