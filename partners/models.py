@@ -75,25 +75,23 @@ class Unit(models.Model):
         Level.STREET: ("street", "community"),
     }
 
-    code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
-    department = models.CharField(_("department"), max_length=20, choices=Department.choices)
+    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
+    department = models.CharField(_("部门类型"), max_length=20, choices=Department.choices)
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent unit")
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级单位")
     )
-    area = models.ForeignKey(
-        "grids.Area", models.PROTECT, related_name="units", verbose_name=_("territory"), help_text=_("管辖区域")
-    )
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    area = models.ForeignKey("grids.Area", models.PROTECT, related_name="units", verbose_name=_("管辖区域"))
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    is_active = models.BooleanField(_("在用"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("unit")
-        verbose_name_plural = _("units")
+        verbose_name = _("处置单位")
+        verbose_name_plural = _("处置单位")
         indexes = [models.Index(fields=["department", "level"], name="partners_unit_dept_level")]
         constraints = [
             # The router looks a unit up by (territory, department); two active answers would be ambiguous.
@@ -132,35 +130,35 @@ class Partner(models.Model):
         VOLUNTEER_TEAM = "volunteer_team", _("志愿服务队")
         SOCIAL_WORK_STATION = "social_work_station", _("社工站")
 
-    code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices, db_index=True)
+    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices, db_index=True)
     capabilities = ArrayField(
-        models.CharField(max_length=32, choices=Capability.choices), verbose_name=_("capabilities"), default=list
+        models.CharField(max_length=32, choices=Capability.choices), verbose_name=_("服务能力"), default=list
     )
-    service_area = models.MultiPolygonField(_("service area"), srid=4326)
-    location = models.PointField(_("office location"), srid=4326)
+    service_area = models.MultiPolygonField(_("服务范围"), srid=4326)
+    location = models.PointField(_("办公地点"), srid=4326)
     district = models.ForeignKey(
         "grids.Area",
         models.PROTECT,
         related_name="partners",
         limit_choices_to={"level": "district"},
-        verbose_name=_("district"),
+        verbose_name=_("所属区县"),
     )
     capacity = models.PositiveSmallIntegerField(
-        _("capacity"),
+        _("承接上限"),
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text=_("同时承接的未办结工单数上限"),
     )
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    is_active = models.BooleanField(_("在用"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("partner")
-        verbose_name_plural = _("partners")
+        verbose_name = _("协作单位")
+        verbose_name_plural = _("协作单位")
         indexes = [GinIndex(fields=["capabilities"], name="partners_partner_caps_gin")]
         constraints = [
             models.CheckConstraint(condition=Q(capacity__gte=1), name="partner_capacity_positive"),
@@ -194,21 +192,21 @@ class Membership(models.Model):
         AGENT = "agent", _("12345坐席")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships", verbose_name=_("user")
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships", verbose_name=_("用户")
     )
     unit = models.ForeignKey(
-        Unit, models.CASCADE, null=True, blank=True, related_name="memberships", verbose_name=_("unit")
+        Unit, models.CASCADE, null=True, blank=True, related_name="memberships", verbose_name=_("处置单位")
     )
     partner = models.ForeignKey(
-        Partner, models.CASCADE, null=True, blank=True, related_name="memberships", verbose_name=_("partner")
+        Partner, models.CASCADE, null=True, blank=True, related_name="memberships", verbose_name=_("协作单位")
     )
-    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    role = models.CharField(_("角色"), max_length=12, choices=Role.choices)
+    created_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["user_id", "role"]
-        verbose_name = _("membership")
-        verbose_name_plural = _("memberships")
+        verbose_name = _("成员")
+        verbose_name_plural = _("成员")
         constraints = [
             models.CheckConstraint(
                 condition=Q(unit__isnull=False, partner__isnull=True) | Q(unit__isnull=True, partner__isnull=False),

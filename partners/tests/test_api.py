@@ -1,9 +1,11 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from partners.models import Capability, Department, Partner
+from partners.serializers import OrganizationFilterSerializer
 from partners.tests.factories import partner, unit, user
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +147,11 @@ def test_service_areas_are_not_sent_in_the_list(api, areas):
     partner(areas["520103"], code="P1", capabilities=["legal_aid"])
     row = api.get(URL, {"kind": "partner"}).json()["results"][0]
     assert "service_area" not in row
+
+
+def test_errors_are_in_chinese_by_default_and_have_an_english_translation(api, areas):
+    assert api.get(URL, {"area": "999999"}).json()["area"] == ["没有编码为 999999 的区域。"]
+    with translation.override("en"):
+        filters = OrganizationFilterSerializer(data={"area": "999999", "kind": "partner", "level": "city"})
+        assert not filters.is_valid()
+        assert filters.errors["area"] == ["There is no area with code 999999."]
