@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from django.core.management.base import CommandError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from grids.services import (
@@ -681,14 +683,24 @@ def load(*, grids: int = 5000, seed: int = 2026, stdout, **options) -> Geography
     def indented(message: str) -> None:
         say("  " + message)
 
-    with transaction.atomic():
-        areas = areas_upsert(areas=geography.generated_areas, progress=indented)
-        written = grids_upsert(grids=geography.grids, progress=indented)
-        pruned = geography_prune(
-            district_codes=[d.code for d in geography.districts],
-            keep_area_codes={a.code for a in geography.generated_areas},
-            keep_grid_codes={g.code for g in geography.grids},
-        )
+    try:
+        with transaction.atomic():
+            areas = areas_upsert(areas=geography.generated_areas, progress=indented)
+            written = grids_upsert(grids=geography.grids, progress=indented)
+            pruned = geography_prune(
+                district_codes=[d.code for d in geography.districts],
+                keep_area_codes={a.code for a in geography.generated_areas},
+                keep_grid_codes={g.code for g in geography.grids},
+            )
+    except ProtectedError as exc:
+        example = next(iter(exc.protected_objects), "")
+        raise CommandError(
+            _(
+                "数据库里已有按其他 --grids/--seed 生成的演示地理数据，并被其他数据引用（如 %(example)s），"
+                "无法替换，数据库未改动。请用原来的参数加载，或清空数据库后重新加载。"
+            )
+            % {"example": example}
+        ) from None
     total = areas + written
     say(
         _(
