@@ -90,8 +90,7 @@ def test_of_two_simultaneous_signatures_exactly_one_wins(open_case_at, handler_a
     stale = [o for o in outcomes if isinstance(o, services.StaleVersion)]
     assert len(wins) == 1 and len(stale) == 1, outcomes
     case.refresh_from_db()
-    assert case.status == "signed"
-    assert case.version == 3
+    assert (case.status, case.version) == ("signed", 3), outcomes
     assert list(case.events.filter(kind="signed").values_list("actor_id", flat=True)) == [
         wins[0].events.last().actor_id
     ]
@@ -108,8 +107,12 @@ def test_a_signature_and_a_re_dispatch_at_once_do_not_both_apply(world, open_cas
         ],
     )
 
-    assert sum(isinstance(o, Case) for o in outcomes) == 1, outcomes
-    assert sum(isinstance(o, services.StaleVersion) for o in outcomes) == 1
+    signed, dispatched = outcomes
+    if isinstance(signed, Case):
+        assert isinstance(dispatched, services.StaleVersion), outcomes
+    else:
+        # Re-dispatched first: the case is no longer unit A's, so its handler cannot even find it.
+        assert isinstance(dispatched, Case) and isinstance(signed, services.CaseNotFound), outcomes
     case.refresh_from_db()
     assert case.version == 3 and case.events.count() == 3
     assert case.status in ("signed", "dispatched")
