@@ -63,6 +63,11 @@ def _missed_events(user_id: int, after_seq: int, limit: int) -> list[dict] | Non
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    @classmethod
+    async def encode_json(cls, content) -> str:
+        # Chinese names as UTF-8 (3 bytes a character) rather than \u escapes (6 bytes).
+        return json.dumps(content, ensure_ascii=False)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
