@@ -151,8 +151,9 @@ def overdue_q(now: dt.datetime | None = None) -> Q:
     """Open cases whose lead is late to sign or to reply."""
     now = now or timezone.now()
     late = Assignment.objects.filter(case_id=OuterRef("pk"), role=Assignment.Role.LEAD).filter(
-        Q(status=Assignment.Status.DISPATCHED, sign_due__lt=now)
-        | Q(status__in=[Assignment.Status.SIGNED, Assignment.Status.REWORK], reply_due__lt=now)
+        # After a failed verification the unit signs again, so rework runs on the sign deadline.
+        Q(status__in=[Assignment.Status.DISPATCHED, Assignment.Status.REWORK], sign_due__lt=now)
+        | Q(status=Assignment.Status.SIGNED, reply_due__lt=now)
     )
     return Q(Exists(late)) & ~Q(status__in=Case.TERMINAL)
 

@@ -186,9 +186,9 @@ class CaseListOutput(serializers.Serializer):
         if lead is None or not case.is_open:
             return False
         now = timezone.now()
-        if lead.status == Assignment.Status.DISPATCHED:
+        if lead.status in (Assignment.Status.DISPATCHED, Assignment.Status.REWORK):
             return bool(lead.sign_due and lead.sign_due < now)
-        if lead.status in (Assignment.Status.SIGNED, Assignment.Status.REWORK):
+        if lead.status == Assignment.Status.SIGNED:
             return bool(lead.reply_due and lead.reply_due < now)
         return False
 
