@@ -489,8 +489,9 @@ def _department_label(department: str):
 class _PartnerIndex:
     """Every partner in memory: service areas prepared for point tests, offices and bounds in arrays.
 
-    A point test first narrows by bounding box (one vectorised comparison over the partners that
-    could qualify), then asks the prepared polygons of the few left whether they cover the point.
+    For each (capability set, community) it keeps the partners whose service area's bounding box meets
+    the community's — usually a few dozen of the 2,859 — with their boxes; a point test is then one
+    vectorised box comparison over those and a prepared point-in-polygon test on the few left.
     """
 
     def __init__(self) -> None:
@@ -509,38 +510,38 @@ class _PartnerIndex:
         shapely.prepare(self.areas)
         self.bounds = shapely.bounds(self.areas) if len(self.areas) else np.empty((0, 4))
         self.capabilities = [frozenset(p.capabilities or ()) for p in self.partners]
-        self.active = np.array([p.is_active for p in self.partners], dtype=bool)
+        self.active = [p.is_active for p in self.partners]
         self.capacity = [p.capacity for p in self.partners]
         self.xs = np.array([locations[p.id].x if locations.get(p.id) else np.nan for p in self.partners])
         self.ys = np.array([locations[p.id].y if locations.get(p.id) else np.nan for p in self.partners])
         self.xs_list, self.ys_list = self.xs.tolist(), self.ys.tolist()
-        self.everyone = np.arange(len(self.partners))
-        self.box = self.bounds.tolist()
         self._community_boxes: dict[str, tuple] | None = None
-        self._by_need: dict[frozenset, Any] = {}
-        self._by_place: dict[tuple, list[int]] = {}
+        self._eligible: dict[frozenset | None, Any] = {}
+        self._pools: dict[tuple, tuple] = {}
 
-    def candidates(self, needed: frozenset, community: str) -> list[int]:
-        """Active partners offering any of `needed` whose service area's box meets the community's."""
+    def pool(self, needed: frozenset | None, community: str) -> tuple:
+        """(indices, their bounds) of the partners whose service area's box meets the community's:
+        active ones offering any of `needed`, or — `needed` None — every partner, for explanations."""
         key = (needed, community)
-        found = self._by_place.get(key)
+        found = self._pools.get(key)
         if found is None:
             import numpy as np
 
-            eligible = self._by_need.get(needed)
-            if eligible is None:
-                eligible = np.array(
-                    [i for i, caps in enumerate(self.capabilities) if self.active[i] and needed & caps],
-                    dtype=np.int64,
-                )
-                self._by_need[needed] = eligible
+            indices = self._eligible.get(needed)
+            if indices is None:
+                if needed is None:
+                    indices = np.arange(len(self.partners))
+                else:
+                    indices = np.array(
+                        [i for i, caps in enumerate(self.capabilities) if self.active[i] and needed & caps],
+                        dtype=np.int64,
+                    )
+                self._eligible[needed] = indices
             box = self.community_boxes().get(community)
-            if box is not None and eligible.size:
-                b = self.bounds[eligible]
-                eligible = eligible[
-                    (b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1])
-                ]
-            found = self._by_place[key] = eligible.tolist()
+            if box is not None and indices.size:
+                b = self.bounds[indices]
+                indices = indices[(b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1])]
+            found = self._pools[key] = (indices, self.bounds[indices])
         return found
 
     def community_boxes(self) -> dict[str, tuple]:
@@ -561,16 +562,17 @@ class _PartnerIndex:
             self._community_boxes = {code: tuple(box) for code, box in boxes.items()}
         return self._community_boxes
 
-    def covering_few(self, candidates: list[int], lon: float, lat: float) -> list[int]:
-        """Those of a short list of candidates whose service area covers the point (edge included)."""
+    def covering(self, pool: tuple, lon: float, lat: float) -> list[int]:
+        """The partners of a pool whose service area covers the point (its edge counts)."""
         import shapely
 
-        box = self.box
-        hits = [i for i in candidates if box[i][0] <= lon <= box[i][2] and box[i][1] <= lat <= box[i][3]]
-        if not hits:
-            return hits
-        inside = shapely.intersects_xy(self.areas[hits], lon, lat).tolist()
-        return [i for i, yes in zip(hits, inside, strict=True) if yes]
+        indices, b = pool
+        if not indices.size:
+            return []
+        hits = indices[(b[:, 0] <= lon) & (b[:, 2] >= lon) & (b[:, 1] <= lat) & (b[:, 3] >= lat)]
+        if not hits.size:
+            return []
+        return hits[shapely.intersects_xy(self.areas[hits], lon, lat)].tolist()
 
     def distance(self, i: int, lon: float, lat: float) -> float:
         # Equirectangular is well within a metre of the great circle at city scale.
@@ -578,27 +580,6 @@ class _PartnerIndex:
         if x != x:  # no office location (NaN)
             return math.inf
         return 6_371_008.8 * math.hypot(math.radians(x - lon) * math.cos(math.radians(lat)), math.radians(y - lat))
-
-    def covering(self, indices, lon: float, lat: float):
-        """Those of `indices` whose service area covers the point (its edge counts)."""
-        import shapely
-
-        b = self.bounds[indices]
-        inside_box = (b[:, 0] <= lon) & (b[:, 2] >= lon) & (b[:, 1] <= lat) & (b[:, 3] >= lat)
-        candidates = indices[inside_box]
-        if candidates.size:
-            candidates = candidates[shapely.intersects_xy(self.areas[candidates], lon, lat)]
-        return candidates
-
-    def distances(self, indices, lon: float, lat: float):
-        import numpy as np
-
-        # Equirectangular is well within a metre of the great circle at city scale.
-        k = math.cos(math.radians(lat))
-        dx = np.radians(self.xs[indices] - lon) * k
-        dy = np.radians(self.ys[indices] - lat)
-        d = 6_371_008.8 * np.hypot(dx, dy)
-        return np.where(np.isnan(d), np.inf, d)
 
 
 def _partner_index(t: RoutingTables) -> _PartnerIndex:
@@ -618,27 +599,24 @@ def _select_partners(
     """Active partners with a needed capability whose service area covers the point and who are under
     capacity, nearest office first, at most ROUTER_MAX_PARTNERS; and the tests of those looked at.
 
-    When fewer than the maximum qualify, the partners nearby (covering the point, or with an office
-    close to it) are reported too, each with the first test it failed, so a dispatcher can see why.
+    When fewer than the maximum qualify, the partners nearby are reported too, each with the first
+    test it failed, so a dispatcher can see why.
     """
-
     index = _partner_index(t)
     lon, lat = location.lon, location.lat
     needed = frozenset(node.capabilities)
 
-    found = index.covering_few(index.candidates(needed, location.community), lon, lat)
+    found = index.covering(index.pool(needed, location.community), lon, lat)
     ranked = sorted((index.distance(i, lon, lat), i) for i in found)
-    covering = [i for _d, i in ranked]
-    distances = [d for d, _i in ranked]
     load: dict[int, int] = {}
-    if partner_load is not None and covering:
-        load = partner_load([index.partners[i].id for i in covering])
+    if partner_load is not None and ranked:
+        load = partner_load([index.partners[i].id for _d, i in ranked])
 
     limit = settings.ROUTER_MAX_PARTNERS
     chosen: list = []
     tests: list[dict[str, Any]] = []
     reported: set[int] = set()
-    for i, d in zip(covering, distances, strict=True):
+    for d, i in ranked:
         if len(chosen) >= limit:
             break
         partner = index.partners[i]
@@ -648,25 +626,28 @@ def _select_partners(
         tests.append(_partner_test(index, i, d, load, "capacity" if full else None))
         reported.add(i)
     if len(chosen) < limit:
-        tests.extend(_why_not(index, needed, lon, lat, load, reported))
+        tests.extend(_why_not(index, needed, location, load, reported))
     return chosen, tests
 
 
-def _why_not(index: _PartnerIndex, needed: frozenset, lon: float, lat: float, load, reported: set) -> list:
-    """The nearest partners not yet reported — covering the point or with an office nearby — each with
-    the first test it fails."""
+def _why_not(index: _PartnerIndex, needed: frozenset, location, load, reported: set) -> list:
+    """The nearest partners around the point not reported yet — any whose service area reaches the
+    community, active or not, capable or not — each with the first test it fails."""
     import numpy as np
 
-    covering = set(index.covering(index.everyone, lon, lat).tolist())
-    distances = index.distances(index.everyone, lon, lat)
-    k = min(len(distances), PARTNER_CANDIDATES + len(reported))
-    nearest = np.argpartition(distances, k - 1)[:k].tolist() if k else []
-    candidates = [
-        i for i in dict.fromkeys([*sorted(covering, key=lambda i: distances[i]), *nearest]) if i not in reported
-    ]
-    candidates.sort(key=lambda i: distances[i])
+    lon, lat = location.lon, location.lat
+    pool = index.pool(None, location.community)
+    covering = set(index.covering(pool, lon, lat))
+    indices = pool[0]
+    if len(indices) > PARTNER_CANDIDATES + len(reported):
+        # Only the nearest few are reported: rank offices in one vectorised pass, sort just those.
+        k = math.cos(math.radians(lat))
+        far = np.hypot((index.xs[indices] - lon) * k, index.ys[indices] - lat)
+        indices = indices[np.argpartition(np.nan_to_num(far, nan=np.inf), PARTNER_CANDIDATES + len(reported))]
+        indices = indices[: PARTNER_CANDIDATES + len(reported) + 1]
+    nearby = sorted((index.distance(i, lon, lat), i) for i in indices.tolist() if i not in reported)
     tests = []
-    for i in candidates[:PARTNER_CANDIDATES]:
+    for d, i in nearby[:PARTNER_CANDIDATES]:
         if not index.active[i]:
             failed = "inactive"
         elif not needed & index.capabilities[i]:
@@ -675,7 +656,7 @@ def _why_not(index: _PartnerIndex, needed: frozenset, lon: float, lat: float, lo
             failed = "service_area"
         else:
             failed = "capacity"  # active, capable and covering: only its load can have kept it out
-        tests.append(_partner_test(index, i, float(distances[i]), load, failed))
+        tests.append(_partner_test(index, i, d, load, failed))
     return tests
 
 
