@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 from django.contrib.gis.geos import GEOSGeometry, Point
+from django.utils.translation import gettext as _
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon as ShapelyMultiPolygon
 from shapely.geometry import Point as ShapelyPoint
@@ -145,7 +146,7 @@ def read_geography() -> Geography:
     city = next((a for a in areas if a.level == Area.Level.CITY), None)
     districts = [a for a in areas if a.level == Area.Level.DISTRICT]
     if city is None or not districts:
-        raise DemoGeographyError("No city or district areas: load the geography (grids demo) first.")
+        raise DemoGeographyError(_("没有市或区县区域：请先加载地理数据（grids 演示数据）。"))
     streets: dict[str, list[Area]] = {d.code: [] for d in districts}
     communities: dict[str, list[Area]] = defaultdict(list)
     by_id = {a.id: a for a in areas}
@@ -289,14 +290,26 @@ def plan_units(geo: Geography, total: int = UNIT_TOTAL) -> list[dict[str, Any]]:
 
     if len(must) > total:
         raise DemoGeographyError(
-            f"The geography has {len(geo.all_streets)} streets; each needs a 街道办 and a 综合执法队, which with "
-            f"the {len(districts)} district command centres makes {len(must)} units, more than {total}."
+            _(
+                "地理数据有 %(streets)d 个街道/乡镇，每个都需要街道办和综合执法队，加上 %(districts)d 个区县指挥中心"
+                "共 %(must)d 个单位，超过 %(total)d 个。"
+            )
+            % {"streets": len(geo.all_streets), "districts": len(districts), "must": len(must), "total": total}
         )
     available = sum(len(t) for t in tiers)
     if available < total:
         raise DemoGeographyError(
-            f"The geography ({len(districts)} districts, {len(geo.all_streets)} streets, "
-            f"{len(geo.all_communities)} communities) has room for only {available} units, fewer than {total}."
+            _(
+                "地理数据（%(districts)d 个区县，%(streets)d 个街道/乡镇，%(communities)d 个社区/村）只能容纳 "
+                "%(available)d 个单位，少于 %(total)d 个。"
+            )
+            % {
+                "districts": len(districts),
+                "streets": len(geo.all_streets),
+                "communities": len(geo.all_communities),
+                "available": available,
+                "total": total,
+            }
         )
     chosen: list[dict[str, Any]] = []
     for tier in tiers:
@@ -390,7 +403,7 @@ def _polygons(geom) -> ShapelyMultiPolygon:
 def _random_point_in(shape, rng: random.Random) -> ShapelyPoint:
     minx, miny, maxx, maxy = shape.bounds
     shapely.prepare(shape)
-    for _ in range(200):
+    for _attempt in range(200):
         p = ShapelyPoint(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
         if shape.contains(p):
             return p
@@ -475,7 +488,10 @@ def plan_partners(geo: Geography, *, seed: int, total: int = PARTNER_TOTAL, stdo
                 }
             )
         if stdout is not None:
-            stdout.write(f"  partners: {index}/{len(geo.districts)} {district.name} {counts[district.code]}")
+            stdout.write(
+                _("  协作单位：%(i)d/%(n)d %(name)s %(count)d 个")
+                % {"i": index, "n": len(geo.districts), "name": district.name, "count": counts[district.code]}
+            )
     return rows
 
 
@@ -563,7 +579,7 @@ def load_people(geo: Geography, stdout) -> list[DemoPerson]:
     ]  # fmt: skip
     people = []
     for person, role, organisation in plan:
-        user, _ = services.person_ensure(
+        user, _changed = services.person_ensure(
             username=person.username,
             password=DEMO_PASSWORD,
             full_name=person.full_name,
@@ -608,17 +624,16 @@ def load(*, seed: int = 2026, stdout=None, **options) -> Summary:
     out = stdout or _Quiet()
     geo = read_geography()
     out.write(
-        f"  geography: {len(geo.districts)} districts, {len(geo.all_streets)} streets, "
-        f"{len(geo.all_communities)} communities"
+        _("  地理数据：%(d)d 个区县，%(s)d 个街道/乡镇，%(c)d 个社区/村")
+        % {"d": len(geo.districts), "s": len(geo.all_streets), "c": len(geo.all_communities)}
     )
     unit_rows = plan_units(geo)
     by_level = defaultdict(int)
     for row in unit_rows:
         by_level[row["area"].level] += 1
     out.write(
-        "  units: {} planned (city {}, district {}, street {}, community {})".format(
-            len(unit_rows), by_level["city"], by_level["district"], by_level["street"], by_level["community"]
-        )
+        _("  处置单位：计划 %(n)d 个（市级 %(city)d，区县级 %(district)d，街道 %(street)d，社区/村 %(community)d）")
+        % {"n": len(unit_rows), **{level: by_level[level] for level in ("city", "district", "street", "community")}}
     )
     unit_result = services.units_upsert(rows=unit_rows)
     planned = {row["code"] for row in unit_rows}
@@ -628,10 +643,7 @@ def load(*, seed: int = 2026, stdout=None, **options) -> Summary:
         if UNIT_CODE.match(code)
     ]
     deactivated = services.units_deactivate(codes=stale_units)
-    out.write(
-        f"  units: created {unit_result.created}, updated {unit_result.updated}, unchanged {unit_result.unchanged}"
-        + (f", {deactivated} no longer planned deactivated" if deactivated else "")
-    )
+    out.write(_("  处置单位：") + _written(unit_result, deactivated))
 
     partner_rows = plan_partners(geo, seed=seed, stdout=out)
     partner_result = services.partners_upsert(rows=partner_rows)
@@ -642,19 +654,22 @@ def load(*, seed: int = 2026, stdout=None, **options) -> Summary:
         if PARTNER_CODE.match(code)
     ]
     deactivated_partners = services.partners_deactivate(codes=stale_partners)
-    out.write(
-        f"  partners: created {partner_result.created}, updated {partner_result.updated}, "
-        f"unchanged {partner_result.unchanged}"
-        + (f", {deactivated_partners} no longer planned deactivated" if deactivated_partners else "")
-    )
+    out.write(_("  协作单位：") + _written(partner_result, deactivated_partners))
 
     people = load_people(geo, out)
-    out.write("  demo users (password set by this demo only):")
+    out.write(_("  演示用户（密码仅由本演示设置）："))
     for line in people_table(people):
         out.write(line)
     return Summary(
         units=unit_result, partners=partner_result, deactivated=deactivated + deactivated_partners, people=people
     )
+
+
+def _written(result: services.UpsertResult, deactivated: int) -> str:
+    text = _("新建 %(c)d，更新 %(u)d，未变 %(k)d") % {"c": result.created, "u": result.updated, "k": result.unchanged}
+    if deactivated:
+        text += _("，停用不再计划的 %(x)d 个") % {"x": deactivated}
+    return text
 
 
 class _Quiet:

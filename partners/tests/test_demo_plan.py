@@ -30,16 +30,16 @@ def test_even_the_smallest_full_city_gets_510_units_with_every_street_covered(db
 
 def test_a_geography_too_small_for_510_units_is_refused_with_a_reason(db):
     build_geography(districts=1, streets=1, communities=1)
-    with pytest.raises(demo.DemoGeographyError, match="fewer than 510"):
+    with pytest.raises(demo.DemoGeographyError, match="少于 510"):
         demo.plan_units(demo.read_geography())
 
 
 def test_a_geography_with_too_many_streets_is_refused_with_a_reason(db):
     build_geography(districts=10, streets=26, communities=1)
-    with pytest.raises(demo.DemoGeographyError, match="more than 510"):
+    with pytest.raises(demo.DemoGeographyError, match="超过 510"):
         demo.plan_units(demo.read_geography())
 
 
 def test_a_missing_geography_is_refused_with_a_reason(db):
-    with pytest.raises(demo.DemoGeographyError, match="geography"):
+    with pytest.raises(demo.DemoGeographyError, match="地理数据"):
         demo.load(seed=2026)
