@@ -44,26 +44,26 @@ class Case(models.Model):
     # Terminal states take no further action except the callback on a closed case.
     TERMINAL = frozenset({Status.CLOSED, Status.REVISITED, Status.MERGED, Status.REJECTED})
 
-    number = models.CharField(_("number"), max_length=24, unique=True)
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED)
-    version = models.PositiveIntegerField(_("version"), default=0)
-    category = models.ForeignKey("dispatch.Category", models.PROTECT, related_name="cases", verbose_name=_("category"))
-    urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
-    description = models.TextField(_("description"))
-    address = models.CharField(_("address"), max_length=300, blank=True)
-    point = models.PointField(_("location"), srid=4326, null=True, blank=True)
-    grid_code = models.CharField(_("grid"), max_length=15, blank=True)
-    community_code = models.CharField(_("community"), max_length=12, blank=True)
-    street_code = models.CharField(_("street"), max_length=9, blank=True)
-    district_code = models.CharField(_("district"), max_length=6, blank=True)
+    number = models.CharField(_("编号"), max_length=24, unique=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    version = models.PositiveIntegerField(_("版本"), default=0)
+    category = models.ForeignKey("dispatch.Category", models.PROTECT, related_name="cases", verbose_name=_("类别"))
+    urgency = models.CharField(_("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    description = models.TextField(_("问题描述"))
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    point = models.PointField(_("位置"), srid=4326, null=True, blank=True)
+    grid_code = models.CharField(_("网格"), max_length=15, blank=True)
+    community_code = models.CharField(_("社区"), max_length=12, blank=True)
+    street_code = models.CharField(_("街道"), max_length=9, blank=True)
+    district_code = models.CharField(_("区县"), max_length=6, blank=True)
     lead_unit = models.ForeignKey(
-        "partners.Unit", models.PROTECT, null=True, blank=True, related_name="led_cases", verbose_name=_("lead unit")
+        "partners.Unit", models.PROTECT, null=True, blank=True, related_name="led_cases", verbose_name=_("主办单位")
     )
-    needs_review = models.BooleanField(_("needs review"), default=False)
-    routing = models.JSONField(_("routing explanation"), default=dict, blank=True)
+    needs_review = models.BooleanField(_("需人工复核"), default=False)
+    routing = models.JSONField(_("路由说明"), default=dict, blank=True)
     merged_into = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("merged into")
+        "self", models.PROTECT, null=True, blank=True, related_name="merged_cases", verbose_name=_("并入工单")
     )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -71,19 +71,19 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="reported_cases",
-        verbose_name=_("reporter"),
+        verbose_name=_("上报人"),
     )
-    self_resolved = models.BooleanField(_("resolved on the spot"), default=False)
-    satisfied = models.BooleanField(_("caller satisfied"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
-    revisited_at = models.DateTimeField(_("revisited"), null=True, blank=True)
+    self_resolved = models.BooleanField(_("自行处置"), default=False)
+    satisfied = models.BooleanField(_("群众满意"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    revisited_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = _("case")
-        verbose_name_plural = _("cases")
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
         indexes = [
             models.Index(fields=["status", "district_code"], name="case_status_district"),
             models.Index(fields=["district_code", "-id"], name="case_district_recent"),
@@ -133,31 +133,31 @@ class Assignment(models.Model):
     case = models.ForeignKey(Case, models.CASCADE, related_name="assignments")
     unit = models.ForeignKey("partners.Unit", models.PROTECT, null=True, blank=True, related_name="assignments")
     partner = models.ForeignKey("partners.Partner", models.PROTECT, null=True, blank=True, related_name="assignments")
-    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DISPATCHED)
-    dispatched_at = models.DateTimeField(_("dispatched"))
-    sign_due = models.DateTimeField(_("sign due"), null=True, blank=True)
-    reply_due = models.DateTimeField(_("reply due"), null=True, blank=True)
-    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
-    replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
-    sla_level = models.CharField(_("SLA level"), max_length=6, choices=SlaLevel.choices, default=SlaLevel.GREEN)
+    role = models.CharField(_("角色"), max_length=12, choices=Role.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DISPATCHED)
+    dispatched_at = models.DateTimeField(_("派单时间"))
+    sign_due = models.DateTimeField(_("签收期限"), null=True, blank=True)
+    reply_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    sla_level = models.CharField(_("时限状态"), max_length=6, choices=SlaLevel.choices, default=SlaLevel.GREEN)
     # Each notice fires once per deadline; moving a deadline clears them.
     yellow_notified_at = models.DateTimeField(null=True, blank=True)
     red_notified_at = models.DateTimeField(null=True, blank=True)
-    urged_at = models.DateTimeField(_("last urged"), null=True, blank=True)
-    urge_count = models.PositiveIntegerField(_("times urged"), default=0)
+    urged_at = models.DateTimeField(_("最近督办"), null=True, blank=True)
+    urge_count = models.PositiveIntegerField(_("督办次数"), default=0)
     extension_status = models.CharField(
-        _("extension"), max_length=10, choices=Extension.choices, default=Extension.NONE, blank=True
+        _("延期"), max_length=10, choices=Extension.choices, default=Extension.NONE, blank=True
     )
-    extension_until = models.DateTimeField(_("extension until"), null=True, blank=True)
-    extension_reason = models.TextField(_("extension reason"), blank=True)
+    extension_until = models.DateTimeField(_("延期至"), null=True, blank=True)
+    extension_reason = models.TextField(_("延期理由"), blank=True)
     extension_requested_at = models.DateTimeField(null=True, blank=True)
     extension_decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["case_id", "role", "id"]
-        verbose_name = _("assignment")
-        verbose_name_plural = _("assignments")
+        verbose_name = _("派单任务")
+        verbose_name_plural = _("派单任务")
         constraints = [
             models.CheckConstraint(
                 condition=(Q(unit__isnull=False) & Q(partner__isnull=True))
@@ -217,21 +217,21 @@ class CaseEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
     # PROTECT everywhere: deleting a case or a user must never need to touch the log.
     case = models.ForeignKey(Case, models.PROTECT, related_name="events")
-    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="case_events"
     )
-    at = models.DateTimeField(_("at"))
-    from_status = models.CharField(_("from"), max_length=12, blank=True)
-    to_status = models.CharField(_("to"), max_length=12, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    evidence = models.JSONField(_("evidence"), default=list, blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
+    at = models.DateTimeField(_("时间"))
+    from_status = models.CharField(_("原状态"), max_length=12, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=12, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    evidence = models.JSONField(_("佐证"), default=list, blank=True)
+    data = models.JSONField(_("数据"), default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]
-        verbose_name = _("case event")
-        verbose_name_plural = _("case events")
+        verbose_name = _("工单流转记录")
+        verbose_name_plural = _("工单流转记录")
         indexes = [models.Index(fields=["case", "id"], name="caseevent_case_seq")]
 
     def __str__(self) -> str:
@@ -242,9 +242,9 @@ class Attachment(models.Model):
     """A photo, re-encoded as JPEG without EXIF and stored under a random name."""
 
     case = models.ForeignKey(Case, models.PROTECT, related_name="attachments")
-    file = models.FileField(_("file"), max_length=200)
+    file = models.FileField(_("文件"), max_length=200)
     content_type = models.CharField(max_length=40, default="image/jpeg")
-    size = models.PositiveIntegerField(_("bytes"))
+    size = models.PositiveIntegerField(_("字节数"))
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -255,8 +255,8 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
 
     def __str__(self) -> str:
         return f"{self.case_id}/{self.id}"
@@ -279,8 +279,8 @@ class IdempotencyKey(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("idempotency key")
-        verbose_name_plural = _("idempotency keys")
+        verbose_name = _("幂等键")
+        verbose_name_plural = _("幂等键")
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
 
