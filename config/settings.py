@@ -107,8 +107,12 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/shehui")
+# Under ASGI (uvicorn) each request runs in a thread of its own: a connection kept open per thread
+# outlives the request, and under load they pile up until PostgreSQL refuses clients. So by default
+# each request closes its connection, as Django advises for ASGI.
+DATABASE_CONN_MAX_AGE = env_number("DATABASE_CONN_MAX_AGE", 0, int)
 try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE)}
 except Exception as exc:  # dj_database_url raises plain ValueError/KeyError on junk
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {DATABASE_URL!r} ({exc}).") from None
 if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
@@ -280,6 +284,20 @@ CELERY_BEAT_SCHEDULE["dispatch-sweep-deadlines"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+
+# Hotline (hotline/): the duplicate finder looks this far (metres) and this far back (days); a caller
+# who rang within HOTLINE_REPEAT_CALLER_DAYS is shown to the agent as a repeat caller.
+HOTLINE_DUPLICATE_RADIUS_M = env_number("HOTLINE_DUPLICATE_RADIUS_M", 250.0)
+HOTLINE_DUPLICATE_DAYS = env_number("HOTLINE_DUPLICATE_DAYS", 7, int)
+HOTLINE_REPEAT_CALLER_DAYS = env_number("HOTLINE_REPEAT_CALLER_DAYS", 30, int)
+if HOTLINE_DUPLICATE_RADIUS_M <= 0 or HOTLINE_DUPLICATE_DAYS < 1 or HOTLINE_REPEAT_CALLER_DAYS < 1:
+    raise ImproperlyConfigured(
+        "HOTLINE_DUPLICATE_RADIUS_M must be positive; HOTLINE_DUPLICATE_DAYS and HOTLINE_REPEAT_CALLER_DAYS 1 or more."
+    )
+# Open311 GeoReport v2 (/open311/v2/): the jurisdiction_id clients may send, and what discovery says.
+OPEN311_JURISDICTION_ID = env("OPEN311_JURISDICTION_ID", "520100")
+OPEN311_CONTACT = env("OPEN311_CONTACT", "贵阳市12345政务服务便民热线 12345")
+OPEN311_KEY_SERVICE = env("OPEN311_KEY_SERVICE", "API 密钥由12345热线中心签发（manage.py open311_key）。")
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

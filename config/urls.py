@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("open311/v2/", include("hotline.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 # Pages: Chinese at /…, English at /en/… (the language switch in templates/base.html moves between them).
