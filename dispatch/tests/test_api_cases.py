@@ -323,3 +323,14 @@ def test_the_schema_documents_the_case_endpoints(api, world):
     text = response.content.decode()
     for path in ("/api/v1/cases/", "/api/v1/cases/{case_id}/actions/", "/api/v1/auth/token/"):
         assert path in text
+
+
+def test_refusals_are_chinese_by_default_with_english_available(api, world, handler_a):
+    from django.utils import translation
+
+    from dispatch import services
+
+    assert api(handler_a).get(f"{CASES}999999/").json()["detail"] == "工单不存在。"
+    with translation.override("en"), pytest.raises(services.CaseNotFound) as refused:
+        services.case_sign(case_id=999999, actor=handler_a, version=1)
+    assert refused.value.message == "No such case."
