@@ -244,8 +244,9 @@ def assert_agreement(random_lons, random_lats, edge_lons, edge_lats) -> list:
 
     Returns PostGIS's answers for the random points, then the vertices, then the midpoints.
     """
-    nudged_lons = np.concatenate([edge_lons[0] + dx for dx, _ in NUDGES])
-    nudged_lats = np.concatenate([edge_lats[0] + dy for _, dy in NUDGES])
+    step = max(1, edge_lons.shape[1] // 3_000)  # keeps the PostGIS side of the demo-city test short
+    nudged_lons = np.concatenate([edge_lons[0, ::step] + dx for dx, _ in NUDGES])
+    nudged_lats = np.concatenate([edge_lats[0, ::step] + dy for _, dy in NUDGES])
     lons = np.concatenate([random_lons, edge_lons.ravel(), nudged_lons])
     lats = np.concatenate([random_lats, edge_lats.ravel(), nudged_lats])
     expected = locate_many_in_postgis(lons, lats)
