@@ -326,6 +326,20 @@ async def test_events_of_one_transaction_arrive_together_in_order(world):
     await socket.disconnect()
 
 
+async def test_events_also_arrive_through_a_channel_layer_other_than_redis_pubsub(world, settings):
+    # The publisher talks to Redis directly only for the Pub/Sub layer; any other layer gets group_send.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": settings.CACHES["default"]["KEY_PREFIX"] + "-core"},
+        }
+    }
+    socket = await connect(token=world.handler_a.token)
+    seq = await comment(world.case_a)
+    assert (await next_event(socket))["seq"] == seq
+    await socket.disconnect()
+
+
 async def test_the_live_groups_follow_the_visibility_rule(world):
     @database_sync_to_async
     def compare() -> None:
