@@ -12,7 +12,8 @@ Timed, each per call with perf_counter_ns (decisions/s = calls / summed call tim
 1. `locate(lon, lat)` alone;
 2. `route(category, lon, lat)` end to end (locate + rules + partners + explanation), first with the
    rule-walk memo empty (as after a rule change), then again with it warm;
-3. `route(category, location)` on already located points (the router's own share);
+3. `route(category, location)` on already located points (the router's own share), also split into
+   categories without partners and needs (which add partner selection);
 4. `route_many(categories, lons, lats)` in batches of 10,000 (one vectorised locate per batch).
 
 Building the locator index, the routing tables and the partner index happens once per process and is
@@ -172,6 +173,23 @@ def main() -> None:
         )
     )
 
+    plain = [i for i in range(n) if not t.categories_by_code[cats[i]].capabilities]
+    needs = [i for i in range(n) if t.categories_by_code[cats[i]].capabilities]
+    results.append(
+        timed(
+            "  of which categories without partners",
+            lambda k: router.route(category=cats[plain[k]], location=located[plain[k]]),
+            len(plain),
+        )
+    )
+    results.append(
+        timed(
+            "  of which needs (partner selection)",
+            lambda k: router.route(category=cats[needs[k]], location=located[needs[k]]),
+            len(needs),
+        )
+    )
+
     say("route_many in batches…")
     decisions = 0
     triage = 0
@@ -219,6 +237,9 @@ def write_section(results, batch_rate, decisions, triage, with_partners, n, leav
         f"this should be 0) and {with_partners:,} got at least one partner organisation.",
         f"One-off builds per process: locator index {builds[0]:.2f} s, routing tables {builds[1]:.2f} s, "
         f"partner index {builds[2]:.2f} s.",
+        f"Locating is most of the end-to-end cost: `locate` alone runs at {results[0]['rate']:,.0f}/s here, the "
+        f"router's own share (given a located point) at {results[3]['rate']:,.0f}/s — "
+        f"{results[4]['rate']:,.0f}/s for categories without partners, {results[5]['rate']:,.0f}/s for needs.",
         "",
         f"End to end: {e2e:,.0f} decisions/s one point at a time (warm memo), {batch_rate:,.0f}/s in batches — "
         + ("meets" if best >= TARGET else "misses")

@@ -96,3 +96,21 @@ def test_a_category_cannot_become_its_own_ancestor():
 def test_limits_must_be_positive():
     with pytest.raises(ValidationError):
         catalog.category_create(code="BJ", name="部件", kind="component", sign_urgent_minutes=0)
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_and_opens_categories_and_rules(client):
+    from django.contrib.auth import get_user_model
+
+    catalog.category_sync(tree=demo_catalog.walk())
+    lamp = Category.objects.get(code="BJ0107")
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw-for-tests-only"))
+
+    for url in (
+        "/admin/dispatch/category/",
+        f"/admin/dispatch/category/{lamp.id}/change/",
+        "/admin/dispatch/category/?q=路灯",
+        "/admin/dispatch/responsibilityrule/",
+        "/admin/dispatch/responsibilityrule/add/",
+    ):
+        assert client.get(url).status_code == 200, url
