@@ -4,7 +4,8 @@ The description is cut into words with jieba (the categories' names and keywords
 first, so 井盖 or 乱停车 stay whole). A leaf category scores for
 
 - each of its keywords (or its name) that the text contains, longer keywords more;
-- each word of the text that also occurs in its keywords, weighted by how few categories share it;
+- each word of the text that also occurs in its keywords, up to 1 each, less the more categories
+  share it;
 - each word agents have filed under it before (`WordChoice`), in proportion to how often that word
   went to this category rather than another — so the suggester learns the city's own phrasings.
 
@@ -164,7 +165,9 @@ def suggest(text: str, *, limit: int = 5) -> list[dict[str, Any]]:
         holders = index.token_leaves.get(word)
         if not holders:
             continue
-        weight = math.log(1 + n_leaves / len(holders))
+        # 1 for a word only one category uses, less the more categories share it: a keyword the text
+        # contains whole (above) always outweighs a single shared word.
+        weight = math.log(1 + n_leaves / len(holders)) / math.log(1 + n_leaves)
         for leaf_id in holders:
             if word not in reasons[leaf_id]["keywords"]:
                 scores[leaf_id] += weight

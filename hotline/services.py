@@ -30,7 +30,7 @@ from dispatch.models import Case, Category
 from dispatch.selectors import roles_of
 from dispatch.services.reporters import case_add_reporter
 from hotline import classifier, gazetteer
-from hotline.models import Call, Callback, Caller, Open311Client, PersonalDataAccess, Place
+from hotline.models import Call, Callback, Caller, Open311Client, PersonalDataAccess, Place, ServiceAttribute
 from hotline.privacy import mask_name, mask_phone, mask_phones, normalise_phone, record_access
 
 logger = logging.getLogger(__name__)
@@ -438,3 +438,44 @@ def places_sync(*, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
             updated += 1
         Place.objects.bulk_create(new)
     return {"created": created, "updated": updated, "unchanged": unchanged}
+
+
+def service_attributes_sync(*, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Make the Open311 service questions match `rows` (by category code and attribute code).
+
+    Rows for categories that do not exist are skipped and counted. Idempotent.
+    """
+    rows = list(rows)
+    categories = {c.code: c for c in Category.objects.filter(code__in={r["category"] for r in rows})}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    fields = ("description", "datatype", "datatype_description", "required", "variable", "order", "values")
+    with transaction.atomic():
+        for row in rows:
+            category = categories.get(row["category"])
+            if category is None:
+                counts["skipped"] += 1
+                continue
+            values = {
+                "description": row["description"],
+                "datatype": row["datatype"],
+                "datatype_description": row.get("datatype_description", ""),
+                "required": row.get("required", False),
+                "variable": row.get("variable", True),
+                "order": row.get("order", 1),
+                "values": row.get("values", []),
+            }
+            attribute = ServiceAttribute.objects.filter(category=category, code=row["code"]).first()
+            if attribute is None:
+                attribute = ServiceAttribute(category=category, code=row["code"], **values)
+                attribute.full_clean()
+                attribute.save()
+                counts["created"] += 1
+            elif any(getattr(attribute, f) != values[f] for f in fields):
+                for f in fields:
+                    setattr(attribute, f, values[f])
+                attribute.full_clean()
+                attribute.save()
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+    return counts

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from dispatch import demo as dispatch_demo
 from grids import demo as grids_demo
+from hotline import demo as hotline_demo
 from partners import demo as partners_demo
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             ("geography", lambda: grids_demo.load(grids=grids, seed=seed, stdout=self.stdout)),
             ("organisations and people", lambda: partners_demo.load(seed=seed, stdout=self.stdout)),
             ("categories and rules", lambda: dispatch_demo.load(seed=seed, stdout=self.stdout)),
+            ("hotline places and Open311 questions", lambda: hotline_demo.load(seed=seed, stdout=self.stdout)),
         ]
         for index, (name, step) in enumerate(steps, start=1):
             self.stdout.write(self.style.MIGRATE_HEADING(f"[{index}/{len(steps)}] {name}"))
