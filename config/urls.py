@@ -26,5 +26,6 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("maps/", include("maps.urls")),
+    path("", include("dispatch.page_urls")),
     prefix_default_language=False,
 )

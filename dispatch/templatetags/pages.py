@@ -1,0 +1,59 @@
+"""The header's part of the pages (templates/base.html): work-area links and the user's role menu."""
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+from dispatch import views
+
+register = template.Library()
+
+
+def _roles(context) -> tuple[list, object]:
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return [], None
+    # Read once per request: the nav and the menu both ask.
+    cached = getattr(request, "_page_roles", None)
+    if cached is None:
+        roles = views.roles_for_pages(request.user)
+        cached = request._page_roles = (roles, views.active_role(request, roles))
+    return cached
+
+
+@register.inclusion_tag("dispatch/_nav.html", takes_context=True)
+def page_nav(context) -> dict:
+    """Links to the work areas this user's roles open (inbox, field), besides the map in base.html."""
+    roles, _active = _roles(context)
+    codes = {role.code for role in roles}
+    request = context.get("request")
+    current = request.resolver_match.view_name if request is not None and request.resolver_match else ""
+    links = []
+    if codes & {views.ROLE_HANDLER, views.ROLE_UNIT_ADMIN, views.ROLE_DISPATCHER, views.ROLE_SUPERVISOR}:
+        links.append(("pages:inbox", views.INBOX_LABEL))
+    if views.GRID_WORKER in codes:
+        links.append(("pages:field", views.FIELD_LABEL))
+    return {"links": links, "current": current}
+
+
+@register.inclusion_tag("dispatch/_user_menu.html", takes_context=True)
+def user_menu(context) -> dict:
+    roles, active = _roles(context)
+    request = context.get("request")
+    return {"request": request, "user": getattr(request, "user", None), "roles": roles, "active": active}
+
+
+@register.filter
+def when(value) -> str:
+    """An API timestamp (ISO 8601 string or datetime) as local "2026-11-22 09:14"; "—" when empty."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime("%Y-%m-%d %H:%M")
