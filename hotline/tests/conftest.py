@@ -113,7 +113,10 @@ def _build() -> World:
         mid = (y0 + y1) / 2
         for n, (a, b) in enumerate(((y0, mid), (mid, y1)), start=1):
             Grid.objects.create(
-                code=f"{community.code}{n:03d}", name=f"{community_name}第{n}网格", community=community, geom=box(x0, a, x1, b)
+                code=f"{community.code}{n:03d}",
+                name=f"{community_name}第{n}网格",
+                community=community,
+                geom=box(x0, a, x1, b),
             )
         unit(f"{code}-zhifa", f"{name}综合执法队", "street", "zhifa", street)
 
@@ -125,7 +128,11 @@ def _build() -> World:
 
     _categories()
     roots = {c.code: c for c in Category.objects.filter(code__in=["SJ", "XQ", "BJ"])}
-    for code, department, level in (("SJ", "zhifa", "street"), ("XQ", "zhifa", "street"), ("BJ", "chengguan", "district")):
+    for code, department, level in (
+        ("SJ", "zhifa", "street"),
+        ("XQ", "zhifa", "street"),
+        ("BJ", "chengguan", "district"),
+    ):
         ResponsibilityRule.objects.create(
             category=roots[code],
             territory_code="520100",

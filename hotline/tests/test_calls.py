@@ -141,7 +141,9 @@ def test_a_point_from_a_gcj02_map_is_converted_before_it_is_located(world, agent
 def test_a_help_request_for_an_old_person_goes_to_the_street(world, agent, api):
     response = api(agent).post(
         URL,
-        body(request_type="help", content="我家隔壁的独居老人好几天没出门了", category="XQ0101", lon=EAST[0], lat=EAST[1]),
+        body(
+            request_type="help", content="我家隔壁的独居老人好几天没出门了", category="XQ0101", lon=EAST[0], lat=EAST[1]
+        ),
         format="json",
     )
 
@@ -218,4 +220,3 @@ def test_the_case_is_opened_once_with_one_lead_assignment_and_its_events(world, 
     case = Case.objects.get(pk=out["case"]["id"])
     assert Assignment.objects.filter(case=case, role="lead").count() == 1
     assert list(case.events.values_list("kind", flat=True)) == [CaseEvent.Kind.OPENED, CaseEvent.Kind.DISPATCHED]
-

@@ -107,4 +107,3 @@ def test_the_endpoint_refuses_an_empty_question(world, agent, api):
     assert api(agent).get(URL).status_code == 400
     assert "q" in api(agent).get(URL, {"q": ""}).json()
     assert api(agent).get(URL, {"q": "路灯", "limit": 99}).status_code == 400
-
