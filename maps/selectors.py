@@ -17,7 +17,7 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.db.models import Case as DbCase
 from django.db.models import Count, Exists, F, Max, OuterRef, Value, When
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grids.models import Area, Grid
 
@@ -41,16 +41,17 @@ class Layer:
 BOUNDARY_LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
-        Layer("districts", _("区/县"), 0),
-        Layer("streets", _("街道/乡镇"), 10),
-        Layer("communities", _("社区/村"), 12),
-        Layer("grids", _("网格"), 13),
+        # A context of their own: dispatch translates the same words as lower-case area levels.
+        Layer("districts", pgettext_lazy("map layer", "区/县"), 0),
+        Layer("streets", pgettext_lazy("map layer", "街道/乡镇"), 10),
+        Layer("communities", pgettext_lazy("map layer", "社区/村"), 12),
+        Layer("grids", pgettext_lazy("map layer", "网格"), 13),
     )
 }
 # The bundle carries every boundary layer visible at the zoom in one response, so the map needs one
 # request per tile instead of four.
 BUNDLE = "boundaries"
-CASES = Layer("cases", _("工单"), 10, public=False)
+CASES = Layer("cases", pgettext_lazy("map layer", "工单"), 10, public=False)
 LAYERS: dict[str, Layer] = {**BOUNDARY_LAYERS, CASES.name: CASES}
 TILE_NAMES = (*LAYERS, BUNDLE)
 
@@ -124,21 +125,15 @@ def case_tile(user, z: int, x: int, y: int) -> bytes:
     if z < CASES.minzoom:
         return b""
     # Imported here, not at the top: the boundary tiles must work while dispatch is being migrated.
-    from dispatch.models import Assignment, Case
+    from dispatch.models import Case
     from dispatch.selectors import visible_cases
 
-    active = Assignment.objects.filter(case=OuterRef("pk"), status__in=Assignment.ACTIVE)
-    worst_sla = DbCase(
-        When(Exists(active.filter(sla_level=Assignment.SlaLevel.RED)), then=Value(Assignment.SlaLevel.RED.value)),
-        When(Exists(active.filter(sla_level=Assignment.SlaLevel.YELLOW)), then=Value(Assignment.SlaLevel.YELLOW.value)),
-        default=Value(Assignment.SlaLevel.GREEN.value),
-    )
     cases = (
         visible_cases(user)
         .filter(point__bboverlaps=Polygon.from_bbox(tile_bounds_wgs84(z, x, y, margin=BUFFER / EXTENT)))
         .exclude(status__in=Case.TERMINAL)
         .order_by()
-        .values("id", "number", "status", "urgency", sla=worst_sla, geom=F("point"))
+        .values("id", "number", "status", "urgency", sla=worst_sla(), geom=F("point"))
     )
     source, source_params = cases.query.sql_with_params()
     cte, params = _bounds_cte(z, x, y)
@@ -153,6 +148,20 @@ def case_tile(user, z: int, x: int, y: int) -> bytes:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, CASES.name, *source_params])
         return bytes(cursor.fetchone()[0])
+
+
+def worst_sla():
+    """The worst SLA level among a case's active assignments (red, else yellow, else green), as an
+    expression over `Case` rows."""
+    from dispatch.models import Assignment
+
+    active = Assignment.objects.filter(case=OuterRef("pk"), status__in=Assignment.ACTIVE)
+    level = Assignment.SlaLevel
+    return DbCase(
+        When(Exists(active.filter(sla_level=level.RED)), then=Value(level.RED.value)),
+        When(Exists(active.filter(sla_level=level.YELLOW)), then=Value(level.YELLOW.value)),
+        default=Value(level.GREEN.value),
+    )
 
 
 def tile_bounds_wgs84(z: int, x: int, y: int, *, margin: float = 0.0) -> tuple[float, float, float, float]:

@@ -1,11 +1,18 @@
 from django.urls import path, re_path
 
-from maps import views
+from maps import api, views
 
 app_name = "maps"
 
 urlpatterns = [
     path("", views.supervisor_map, name="supervisor"),
+    # Dashboard data (maps/api.py); only dispatchers and supervisors.
+    path("api/cases/", api.CaseFeaturesApi.as_view(), name="api-cases"),
+    path("api/summary/", api.SummaryApi.as_view(), name="api-summary"),
+    path("api/triage/", api.TriageApi.as_view(), name="api-triage"),
+    path("api/overdue/", api.OverdueApi.as_view(), name="api-overdue"),
+    path("api/trend/", api.TrendApi.as_view(), name="api-trend"),
+    path("api/hotwords/", api.HotWordsApi.as_view(), name="api-hotwords"),
     # z/x/y are validated in the view so a bad one gets a 400 naming the field, not a bare 404.
     re_path(r"^tiles/(?P<layer>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.mvt$", views.tile, name="tile"),
     re_path(r"^tiles/(?P<rest>.*)$", views.tile_not_found),

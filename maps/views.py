@@ -10,16 +10,32 @@ import hashlib
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
-from maps import selectors
+from dispatch.models import Case, CaseEvent
+from maps import dashboard, selectors
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+# Marker colours by case status; the legend and the map read the same table.
+STATUS_COLOURS = {
+    "received": "#829ab1",
+    "triage": "#d64545",
+    "dispatched": "#2186eb",
+    "signed": "#0e7c86",
+    "returned": "#9446ed",
+    "replied": "#3ebd93",
+    "verifying": "#27ab83",
+    "rework": "#f0b429",
+    "reopened": "#e12d39",
+}
 
 
 def _coordinate(raw: str) -> int | None:
@@ -89,8 +105,90 @@ def tile_template(layer: str) -> str:
     return unquote(path)
 
 
+def _dashboard_text() -> dict[str, str]:
+    """Strings the page's scripts show, in the page's language."""
+    return {
+        "code": pgettext("dashboard", "代码"),
+        "name": pgettext("dashboard", "名称"),
+        "level": pgettext("dashboard", "级别"),
+        "case": pgettext("dashboard", "工单"),
+        "cases": pgettext("dashboard", "件"),
+        "status": pgettext("dashboard", "状态"),
+        "category": pgettext("dashboard", "类别"),
+        "district": pgettext("dashboard", "区县"),
+        "created": pgettext("dashboard", "受理时间"),
+        "sla": pgettext("dashboard", "时限"),
+        "slaGreen": pgettext("dashboard", "正常"),
+        "slaYellow": pgettext("dashboard", "预警"),
+        "slaRed": pgettext("dashboard", "超时"),
+        "urgent": pgettext("dashboard", "紧急"),
+        "open": pgettext("dashboard", "在办"),
+        "overdue": pgettext("dashboard", "超时"),
+        "openedToday": pgettext("dashboard", "今日受理"),
+        "closedToday": pgettext("dashboard", "今日结案"),
+        "opened": pgettext("dashboard", "受理"),
+        "closed": pgettext("dashboard", "结案"),
+        "empty": pgettext("dashboard", "暂无"),
+        "loading": pgettext("dashboard", "加载中…"),
+        "loadFailed": pgettext("dashboard", "加载失败，稍后自动重试。"),
+        "dispatch": pgettext("dashboard", "派单"),
+        "dispatchTo": pgettext("dashboard", "派往单位"),
+        "searchUnit": pgettext("dashboard", "输入单位名称或编码"),
+        "chooseUnit": pgettext("dashboard", "请先从列表中选择单位。"),
+        "note": pgettext("dashboard", "派单说明（可选）"),
+        "send": pgettext("dashboard", "确认派单"),
+        "cancel": pgettext("dashboard", "取消"),
+        "dispatched": pgettext("dashboard", "已派往 %(unit)s。"),
+        "stale": pgettext("dashboard", "工单已被他人更新，列表已刷新。"),
+        "showOnMap": pgettext("dashboard", "在地图上查看"),
+        "openCase": pgettext("dashboard", "打开工单"),
+        "lateSign": pgettext("dashboard", "超时未签收"),
+        "lateReply": pgettext("dashboard", "超时未办结"),
+        "lateBy": pgettext("dashboard", "超时 %(time)s"),
+        "minutes": pgettext("dashboard", "%(n)s 分钟"),
+        "hours": pgettext("dashboard", "%(n)s 小时"),
+        "days": pgettext("dashboard", "%(n)s 天"),
+        "score": pgettext("dashboard", "综合得分"),
+        "responseRate": pgettext("dashboard", "响应率"),
+        "resolutionRate": pgettext("dashboard", "解决率"),
+        "satisfactionRate": pgettext("dashboard", "满意率"),
+        "noScore": pgettext("dashboard", "本期没有可评价的工单"),
+        "allDistricts": pgettext("dashboard", "全部区县"),
+        "hotwordsCases": pgettext("dashboard", "共 %(n)s 件工单"),
+        "liveConnecting": pgettext("dashboard", "实时连接中…"),
+        "liveOn": pgettext("dashboard", "实时更新"),
+        "liveOff": pgettext("dashboard", "实时连接已断开，正在重连…"),
+        "liveReload": pgettext("dashboard", "错过的更新太多，已重新加载。"),
+        "liveDenied": pgettext("dashboard", "实时更新不可用，请重新登录后刷新页面。"),
+        "event": pgettext("dashboard", "动态"),
+        "truncated": pgettext("dashboard", "工单过多，地图只显示最新的 %(n)s 件。"),
+        "noLocation": pgettext("dashboard", "无坐标"),
+    }
+
+
+def _status_colours() -> list[dict[str, str]]:
+    return [
+        {"status": value, "label": str(label), "colour": STATUS_COLOURS.get(value, "#627d98")}
+        for value, label in Case.Status.choices
+        if value not in Case.TERMINAL
+    ]
+
+
+def _case_url_template() -> str | None:
+    """The case page's address with 0 where the id goes, once the case page exists."""
+    try:
+        return reverse("dispatch:case", kwargs={"case_id": 0})
+    except NoReverseMatch:
+        return None
+
+
 @require_safe
 def supervisor_map(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    roles = dashboard.dashboard_roles(request.user)
+    if roles is None:
+        return render(request, "maps/forbidden.html", status=403)
     config = {
         "center": [106.63, 26.65],
         "zoom": 9,
@@ -104,6 +202,24 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
         ],
         "baseTiles": settings.MAP_BASE_TILE_URL or None,
         "baseAttribution": settings.MAP_BASE_ATTRIBUTION,
-        "text": {"code": _("代码"), "name": _("名称"), "level": _("级别")},
+        "statuses": _status_colours(),
+        "kinds": {kind: str(label) for kind, label in CaseEvent.Kind.choices},
+        "districts": dashboard.districts_for(roles),
+        "weeks": dashboard.recent_weeks(),
+        "api": {
+            "cases": reverse("maps:api-cases"),
+            "summary": reverse("maps:api-summary"),
+            "triage": reverse("maps:api-triage"),
+            "overdue": reverse("maps:api-overdue"),
+            "trend": reverse("maps:api-trend"),
+            "hotwords": reverse("maps:api-hotwords"),
+            "units": reverse("organization-list"),
+            "stats": reverse("stats-units"),
+            "action": reverse("case-actions", kwargs={"case_id": 0}),
+            "casePage": _case_url_template(),
+            "live": "/ws/live/",
+        },
+        "csrfToken": get_token(request),
+        "text": _dashboard_text(),
     }
     return render(request, "maps/supervisor.html", {"map_config": config})

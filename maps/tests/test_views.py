@@ -98,8 +98,8 @@ def test_the_cases_layer_needs_a_login(client, geography):
     assert response.json()["detail"]
 
 
-def test_the_map_page_renders_in_chinese_with_vendored_scripts_only(client, geography):
-    response = client.get("/maps/")
+def test_the_map_page_renders_in_chinese_with_vendored_scripts_only(admin_client, geography):
+    response = admin_client.get("/maps/")
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="zh-hans">' in html
@@ -111,16 +111,16 @@ def test_the_map_page_renders_in_chinese_with_vendored_scripts_only(client, geog
     assert "https://" not in html and "http://" not in html
 
 
-def test_the_map_page_tells_the_script_where_the_tiles_are(client, geography):
-    html = client.get("/maps/").content.decode()
+def test_the_map_page_tells_the_script_where_the_tiles_are(admin_client, geography):
+    html = admin_client.get("/maps/").content.decode()
     assert "/maps/tiles/boundaries/{z}/{x}/{y}.mvt?v=" in html
 
 
-def test_the_map_page_switches_to_english(client, geography):
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/maps/"})
+def test_the_map_page_switches_to_english(admin_client, geography):
+    response = admin_client.post("/i18n/setlang/", {"language": "en", "next": "/maps/"})
     assert response.status_code == 302
     assert response["Location"] == "/en/maps/"
-    html = client.get(response["Location"]).content.decode()
+    html = admin_client.get(response["Location"]).content.decode()
     assert '<html lang="en">' in html
     assert "City map" in html
     assert "Street/township" in html
@@ -128,13 +128,13 @@ def test_the_map_page_switches_to_english(client, geography):
     assert '"/maps/tiles/boundaries/{z}/{x}/{y}.mvt?v=' in html
 
 
-def test_the_language_menu_goes_back_to_chinese(client, geography):
-    html = client.get("/en/maps/").content.decode()
+def test_the_language_menu_goes_back_to_chinese(admin_client, geography):
+    html = admin_client.get("/en/maps/").content.decode()
     # The menu names this page without its language prefix so set_language can translate it.
     assert 'name="next" value="/maps/"' in html
-    response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/maps/"})
+    response = admin_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/maps/"})
     assert response["Location"] == "/maps/"
-    assert "一张图" in client.get("/maps/").content.decode()
+    assert "一张图" in admin_client.get("/maps/").content.decode()
 
 
 def test_tile_errors_speak_the_language_of_the_address(client):
@@ -143,21 +143,22 @@ def test_tile_errors_speak_the_language_of_the_address(client):
 
 
 @override_settings(MAP_BASE_TILE_URL="https://t0.example.cn/{z}/{x}/{y}.png")
-def test_a_configured_base_layer_is_handed_to_the_map(client, geography):
-    assert "https://t0.example.cn/{z}/{x}/{y}.png" in client.get("/maps/").content.decode()
+def test_a_configured_base_layer_is_handed_to_the_map(admin_client, geography):
+    assert "https://t0.example.cn/{z}/{x}/{y}.png" in admin_client.get("/maps/").content.decode()
 
 
-def test_every_static_file_the_page_names_exists(client, geography):
-    html = client.get("/maps/").content.decode()
+def test_every_static_file_the_page_names_exists(admin_client, geography):
+    html = admin_client.get("/maps/").content.decode()
     names = re.findall(r"(?:src|href)=\"/static/([^\"]+)\"", html)
     assert len(names) >= 5
     for name in names:
         assert finders.find(name), f"/static/{name} is missing"
     # The map's own modules import each other; those must resolve too.
-    for module in ("maps/js/main.js", "maps/js/style.js", "maps/js/boundaries.js"):
-        source = Path(finders.find(module)).read_text(encoding="utf-8")
-        for imported in re.findall(r'from "\./([^"]+)"', source):
-            assert finders.find(f"maps/js/{imported}"), f"{module} imports a missing {imported}"
+    modules = sorted(Path(finders.find("maps/js/main.js")).parent.glob("*.js"))
+    assert len(modules) >= 7
+    for module in modules:
+        for imported in re.findall(r'from "\./([^"]+)"', module.read_text(encoding="utf-8")):
+            assert finders.find(f"maps/js/{imported}"), f"{module.name} imports a missing {imported}"
 
 
 def test_vendored_libraries_keep_their_licences_beside_them():

@@ -61,7 +61,7 @@ export function attachBoundaryInteraction(map, config) {
   map.on("mousemove", (event) => {
     const feature = finestAt(map, event.point, config.layers);
     setHover(feature);
-    map.getCanvas().style.cursor = feature ? "pointer" : "";
+    map.getCanvas().style.cursor = feature || map.getCanvas().classList.contains("over-case") ? "pointer" : "";
     if (feature) {
       label.textContent = `${feature.properties.name} · ${feature.properties.code}`;
       label.style.left = `${event.point.x}px`;
@@ -77,6 +77,8 @@ export function attachBoundaryInteraction(map, config) {
   });
 
   map.on("click", (event) => {
+    // A case marker took this click (cases.js) and shows its own popup.
+    if (event.defaultPrevented) return;
     const feature = finestAt(map, event.point, config.layers);
     if (!feature) return;
     new maplibregl.Popup({ maxWidth: "280px" }).setLngLat(event.lngLat).setDOMContent(describe(feature, config)).addTo(map);

@@ -1,9 +1,13 @@
-// Entry point of the supervisor map page: reads the page's configuration, builds the map and wires
-// each feature module (boundaries today; cases, heat and live updates join here as they land).
+// Entry point of the supervisor dashboard (一张图): builds the map from our own boundary tiles, puts
+// the open cases on it, fills the panels beside it and keeps all of it current from the live socket.
 import { attachBoundaryInteraction } from "./boundaries.js";
+import { CaseLayer } from "./cases.js";
+import { LiveSocket } from "./live.js";
+import { addToFeed, loadHotWords, loadOverdue, loadRanking, loadSummary, loadTrend, loadTriage } from "./panels.js";
 import { buildStyle } from "./style.js";
 
 const config = JSON.parse(document.getElementById("map-config").textContent);
+const SLOW_REFRESH_MS = 5 * 60 * 1000;
 
 const map = new maplibregl.Map({
   container: "map",
@@ -25,10 +29,100 @@ function showZoom() {
     item.classList.toggle("inactive", zoom < Number(item.dataset.minzoom));
   }
 }
+
+function notify(message) {
+  const box = document.getElementById("map-notice");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(notify.timer);
+  notify.timer = setTimeout(() => (box.hidden = true), 6000);
+}
+
+// A panel that fails to load says so and tries again on the next refresh; it never stops the rest.
+function guarded(name, load) {
+  return async () => {
+    const panel = document.getElementById(`panel-${name}`);
+    try {
+      await load();
+      panel.classList.remove("failed");
+      panel.dataset.loaded = "true";
+    } catch (error) {
+      panel.classList.add("failed");
+      panel.dataset.error = config.text.loadFailed;
+      console.warn(`panel ${name}:`, error);
+    }
+  };
+}
+
+function start(cases) {
+  const panels = {
+    summary: guarded("summary", () => loadSummary(config)),
+    triage: guarded("triage", () => loadTriage(config, cases, notify)),
+    overdue: guarded("overdue", () => loadOverdue(config, cases)),
+    trend: guarded("trend", () => loadTrend(config)),
+    ranking: guarded("ranking", () => loadRanking(config)),
+    hotwords: guarded("hotwords", () => loadHotWords(config)),
+  };
+  const loadCases = () => cases.loadAll().catch(() => notify(config.text.loadFailed));
+  const loadEverything = () => {
+    loadCases();
+    for (const load of Object.values(panels)) load();
+  };
+  for (const id of ["hotwords-district", "hotwords-week"]) {
+    document.getElementById(id).addEventListener("change", panels.hotwords);
+  }
+
+  // Events arrive in bursts (one transaction writes several); the lists reload once per burst.
+  let changed = new Set();
+  let timer = null;
+  function applyEvents() {
+    const ids = [...changed];
+    changed = new Set();
+    cases.refresh(ids).catch((error) => console.warn("cases:", error));
+    panels.summary();
+    panels.triage();
+    panels.overdue();
+  }
+
+  const live = new LiveSocket(config.api.live, {
+    // Data is read after the socket is up, so no event can fall between the two.
+    onHello: loadEverything,
+    onReload: () => {
+      notify(config.text.liveReload);
+      loadEverything();
+    },
+    onEvent: (event) => {
+      addToFeed(config, event, cases);
+      changed.add(event.case);
+      clearTimeout(timer);
+      timer = setTimeout(applyEvents, 400);
+    },
+    onState: (state) => {
+      const box = document.getElementById("live-status");
+      box.dataset.state = state;
+      box.textContent = { connecting: config.text.liveConnecting, on: config.text.liveOn, off: config.text.liveOff, denied: config.text.liveDenied }[state];
+      // Without a socket the page still works: it falls back to loading once.
+      if (state === "denied") loadEverything();
+    },
+  });
+  live.connect();
+  setInterval(() => {
+    panels.trend();
+    panels.ranking();
+    panels.hotwords();
+  }, SLOW_REFRESH_MS);
+  return live;
+}
+
 map.on("zoom", showZoom);
 map.on("load", () => {
   showZoom();
+  const cases = new CaseLayer(map, config);
   attachBoundaryInteraction(map, config);
+  for (const [id, kind] of [["toggle-markers", "markers"], ["toggle-heat", "heat"]]) {
+    document.getElementById(id).addEventListener("change", (event) => cases.setVisible(kind, event.target.checked));
+  }
+  window.shehuiDashboard = { cases, live: start(cases) };
   document.body.dataset.mapReady = "true";
 });
 

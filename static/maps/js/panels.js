@@ -1,0 +1,295 @@
+// The panels beside the map: counts, the triage queue with its dispatch action, the overdue list,
+// the live feed, the opened/closed trend, unit rankings and hot words. Each panel loads from its own
+// endpoint and is reloaded by main.js when live events say something changed.
+import { debounce, element, errorMessage, format, getJSON, HttpError, localTime, postJSON } from "./api.js";
+
+function replace(list, items, emptyText) {
+  list.replaceChildren(...(items.length ? items : [element("li", { class: "empty" }, emptyText)]));
+}
+
+function duration(minutes, text) {
+  if (minutes < 60) return format(text.minutes, { n: minutes });
+  if (minutes < 60 * 48) return format(text.hours, { n: Math.round(minutes / 60) });
+  return format(text.days, { n: Math.round(minutes / 1440) });
+}
+
+// --- counts ------------------------------------------------------------------------------------
+
+export async function loadSummary(config) {
+  const data = await getJSON(config.api.summary);
+  for (const node of document.querySelectorAll("[data-kpi]")) node.textContent = data[node.dataset.kpi];
+  const colours = Object.fromEntries(config.statuses.map((status) => [status.status, status.colour]));
+  replace(
+    document.getElementById("by-status"),
+    data.by_status.map((row) =>
+      element(
+        "li",
+        { dataset: { status: row.status } },
+        element("span", { class: "dot", style: `background:${colours[row.status] || "#627d98"}` }),
+        `${row.label} `,
+        element("b", {}, String(row.count)),
+      ),
+    ),
+    config.text.empty,
+  );
+  const most = Math.max(1, ...data.by_district.map((row) => row.count));
+  replace(
+    document.getElementById("by-district"),
+    data.by_district.map((row) =>
+      element(
+        "li",
+        { dataset: { district: row.code } },
+        element("span", { class: "bar-label" }, row.name || config.text.noLocation),
+        element("span", { class: "bar", style: `width:${(100 * row.count) / most}%` }),
+        element("b", {}, String(row.count)),
+      ),
+    ),
+    config.text.empty,
+  );
+}
+
+// --- triage queue with the dispatch action -----------------------------------------------------
+
+function caseSummary(row, config, cases) {
+  const title = element(
+    "button",
+    { type: "button", class: "case-link", title: config.text.showOnMap, onclick: () => cases.flyTo(row.id, row.lon === null ? null : [row.lon, row.lat]) },
+    row.number,
+  );
+  return [
+    element(
+      "div",
+      { class: "case-head" },
+      title,
+      element("span", { class: `status status-${row.status}` }, row.status_label),
+      row.urgency === "urgent" ? element("span", { class: "tag-urgent" }, config.text.urgent) : null,
+    ),
+    element("p", { class: "case-what" }, `${row.category} · ${row.district_name || config.text.noLocation}`),
+    row.description ? element("p", { class: "case-desc" }, row.description) : null,
+  ];
+}
+
+function dispatchForm(row, config, onDone) {
+  const text = config.text;
+  let chosen = null;
+  const search = element("input", { type: "search", placeholder: text.searchUnit, "aria-label": text.dispatchTo, autocomplete: "off" });
+  const results = element("ul", { class: "unit-results", role: "listbox" });
+  const note = element("input", { type: "text", placeholder: text.note, "aria-label": text.note, maxlength: "2000" });
+  const message = element("p", { class: "form-message", role: "alert" });
+  const submit = element("button", { type: "submit", class: "primary" }, text.send);
+  const cancel = element("button", { type: "button" }, text.cancel);
+  const form = element("form", { class: "dispatch-form" }, element("label", {}, text.dispatchTo, search), results, note, element("div", { class: "actions" }, submit, cancel), message);
+
+  async function findUnits() {
+    const params = { kind: "unit", active: "true", limit: "8" };
+    const q = search.value.trim();
+    if (q) params.q = q;
+    // With nothing typed, offer the units of the case's own district first.
+    else if (row.district) params.area = row.district;
+    try {
+      const page = await getJSON(config.api.units, params);
+      replace(
+        results,
+        page.results.map((unit) =>
+          element(
+            "li",
+            {},
+            element(
+              "button",
+              {
+                type: "button",
+                role: "option",
+                dataset: { unit: unit.id },
+                onclick: (event) => {
+                  chosen = unit;
+                  search.value = unit.name;
+                  for (const option of results.querySelectorAll("[role=option]")) option.setAttribute("aria-selected", "false");
+                  event.currentTarget.setAttribute("aria-selected", "true");
+                },
+              },
+              unit.name,
+              element("small", {}, [unit.type_label, unit.area && unit.area.name].filter(Boolean).join(" · ")),
+            ),
+          ),
+        ),
+        text.empty,
+      );
+    } catch (error) {
+      message.textContent = errorMessage(error, text.loadFailed);
+    }
+  }
+  const findLater = debounce(findUnits, 250);
+  search.addEventListener("input", () => {
+    chosen = null;
+    findLater();
+  });
+  search.addEventListener("focus", findUnits, { once: true });
+  cancel.addEventListener("click", () => form.remove());
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!chosen) {
+      message.textContent = text.chooseUnit;
+      search.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await postJSON(config.api.action.replace("/0/", `/${row.id}/`), { action: "dispatch", version: row.version, unit: chosen.id, note: note.value }, config.csrfToken);
+      onDone(format(text.dispatched, { unit: chosen.name }));
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 409) onDone(text.stale);
+      else message.textContent = errorMessage(error, text.loadFailed);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+export async function loadTriage(config, cases, notify) {
+  const data = await getJSON(config.api.triage);
+  document.getElementById("triage-count").textContent = data.count;
+  const list = document.getElementById("triage-list");
+  // Keep an open dispatch form while the queue reloads around it.
+  const editing = list.querySelector(".dispatch-form") ? list.querySelector(".dispatch-form").closest("[data-case]") : null;
+  const items = data.results.map((row) => {
+    if (editing && Number(editing.dataset.case) === row.id && Number(editing.dataset.version) === row.version) return editing;
+    const item = element("li", { dataset: { case: row.id, version: row.version } }, ...caseSummary(row, config, cases));
+    if (row.reason) item.append(element("p", { class: "case-reason" }, row.reason));
+    const open = element("button", { type: "button", class: "dispatch-open" }, config.text.dispatch);
+    open.addEventListener("click", () => {
+      if (item.querySelector(".dispatch-form")) return;
+      const form = dispatchForm(row, config, (done) => {
+        notify(done);
+        loadTriage(config, cases, notify);
+      });
+      item.append(form);
+      form.querySelector("input").focus();
+    });
+    item.querySelector(".case-head").append(open);
+    return item;
+  });
+  replace(list, items, config.text.empty);
+}
+
+// --- overdue -----------------------------------------------------------------------------------
+
+export async function loadOverdue(config, cases) {
+  const data = await getJSON(config.api.overdue);
+  document.getElementById("overdue-count").textContent = data.count;
+  replace(
+    document.getElementById("overdue-list"),
+    data.results.map((row) =>
+      element(
+        "li",
+        { dataset: { case: row.id }, class: `sla-${row.sla}` },
+        ...caseSummary(row, config, cases),
+        element(
+          "p",
+          { class: "case-late" },
+          `${row.stage === "sign" ? config.text.lateSign : config.text.lateReply} · ${format(config.text.lateBy, { time: duration(row.late_minutes, config.text) })}`,
+          row.lead_unit ? ` · ${row.lead_unit.name}` : "",
+        ),
+      ),
+    ),
+    config.text.empty,
+  );
+}
+
+// --- live feed ---------------------------------------------------------------------------------
+
+const FEED_LENGTH = 40;
+
+export function addToFeed(config, event, cases) {
+  const list = document.getElementById("live-feed");
+  list.querySelector(".empty")?.remove();
+  const kind = config.kinds[event.kind] || event.kind;
+  const item = element(
+    "li",
+    { dataset: { case: event.case, seq: event.seq, kind: event.kind } },
+    element("time", { datetime: event.at }, localTime(event.at)),
+    element("button", { type: "button", class: "case-link", onclick: () => cases.flyTo(event.case) }, event.number),
+    element("span", { class: "feed-kind" }, kind),
+    element("span", { class: "feed-what" }, [event.category && event.category.name, event.lead_unit && `→ ${event.lead_unit.name}`].filter(Boolean).join(" ")),
+  );
+  list.prepend(item);
+  while (list.children.length > FEED_LENGTH) list.lastElementChild.remove();
+}
+
+// --- trend -------------------------------------------------------------------------------------
+
+let trendChart = null;
+
+export async function loadTrend(config) {
+  const data = await getJSON(config.api.trend, { days: "30" });
+  const box = document.getElementById("trend-chart");
+  if (!window.echarts) return;
+  if (!trendChart) {
+    trendChart = echarts.init(box, null, { renderer: "canvas" });
+    window.addEventListener("resize", () => trendChart.resize());
+  }
+  trendChart.setOption({
+    animation: false,
+    grid: { left: 32, right: 12, top: 28, bottom: 24 },
+    tooltip: { trigger: "axis" },
+    legend: { data: [config.text.opened, config.text.closed], top: 0, textStyle: { fontSize: 11 } },
+    xAxis: { type: "category", data: data.days.map((day) => day.day.slice(5)), axisLabel: { fontSize: 10 } },
+    yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: 10 } },
+    series: [
+      { name: config.text.opened, type: "line", smooth: true, symbolSize: 4, data: data.days.map((day) => day.opened), itemStyle: { color: "#2186eb" } },
+      { name: config.text.closed, type: "line", smooth: true, symbolSize: 4, data: data.days.map((day) => day.closed), itemStyle: { color: "#3ebd93" } },
+    ],
+  });
+  box.dataset.days = String(data.days.length);
+}
+
+// --- unit ranking ------------------------------------------------------------------------------
+
+function isoDay(date) {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 10);
+}
+
+export async function loadRanking(config) {
+  const to = new Date();
+  const from = new Date(to.getTime() - 29 * 86400000);
+  const data = await getJSON(config.api.stats, { from: isoDay(from), to: isoDay(to) });
+  const scored = data.units.filter((row) => row.score !== null).sort((a, b) => b.score - a.score);
+  const percent = (value) => (value === null ? "–" : `${Math.round(value * 100)}%`);
+  replace(
+    document.getElementById("ranking-list"),
+    scored.slice(0, 10).map((row) =>
+      element(
+        "li",
+        { dataset: { unit: row.unit.id } },
+        element("span", { class: "rank-name" }, row.unit.name),
+        element("b", { class: "rank-score", title: config.text.score }, row.score.toFixed(1)),
+        element(
+          "small",
+          { class: "rank-rates" },
+          `${config.text.responseRate} ${percent(row.response_rate)} · ${config.text.resolutionRate} ${percent(row.resolution_rate)} · ${config.text.satisfactionRate} ${percent(row.satisfaction_rate)}`,
+        ),
+      ),
+    ),
+    config.text.noScore,
+  );
+}
+
+// --- hot words ---------------------------------------------------------------------------------
+
+export async function loadHotWords(config) {
+  const district = document.getElementById("hotwords-district").value;
+  const week = document.getElementById("hotwords-week").value;
+  const params = { week };
+  if (district) params.district = district;
+  const data = await getJSON(config.api.hotwords, params);
+  document.getElementById("hotwords-meta").textContent = format(config.text.hotwordsCases, { n: data.cases });
+  const most = Math.max(1, ...data.words.map((row) => row.count));
+  replace(
+    document.getElementById("hotwords-list"),
+    data.words.map((row) =>
+      element("li", { style: `font-size:${(0.8 + (0.8 * row.count) / most).toFixed(2)}rem`, title: String(row.count) }, row.word),
+    ),
+    config.text.empty,
+  );
+}
