@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from dispatch.live import mask_phones
 from dispatch.selectors import roles_of
 from hotline.models import PersonalDataAccess
 
@@ -18,6 +17,10 @@ __all__ = ["mask_name", "mask_phone", "mask_phones", "normalise_phone", "record_
 
 _PHONE_CHARS = re.compile(r"[\s\-()（）]")
 _PHONE = re.compile(r"\+?\d{5,20}")
+# In free text: mobiles as callers dictate them (138 1234 5678, +86-138…), and landlines (0851-8691 2345).
+_SEP = r"[\s\-]?"
+_MOBILE_IN_TEXT = re.compile(rf"(?<![\d+])(?:\+?86{_SEP})?(1[3-9]\d){_SEP}\d{{4}}{_SEP}(\d{{4}})(?!\d)")
+_LANDLINE_IN_TEXT = re.compile(rf"(?<!\d)(0\d{{2,3}}){_SEP}\d{{3,4}}{_SEP}?(\d{{4}})(?!\d)")
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -39,6 +42,12 @@ def mask_phone(phone: str) -> str:
     if len(phone) > 2:
         return "*" * (len(phone) - 2) + phone[-2:]
     return "*" * len(phone)
+
+
+def mask_phones(text: str) -> str:
+    """Every phone number in free text masked: 138****5678, 0851-****2345."""
+    text = _MOBILE_IN_TEXT.sub(r"\1****\2", text or "")
+    return _LANDLINE_IN_TEXT.sub(r"\1-****\2", text)
 
 
 def mask_name(name: str) -> str:
