@@ -1,7 +1,10 @@
 """The geography API as a client sees it: locate one point, a batch, list and fetch areas."""
 
 import pytest
-from django.core.management import call_command
+from django.urls import include, path
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from grids import locator
@@ -251,8 +254,18 @@ def test_an_unknown_code_is_a_404_with_a_message(client, city, code):
     assert code in response.json()["detail"]
 
 
-def test_the_openapi_schema_generates_without_warnings(db, tmp_path):
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
-    schema = (tmp_path / "schema.yaml").read_text()
-    for path in ("/api/v1/locate/:", "/api/v1/locate/batch/:", "/api/v1/areas/:", "/api/v1/areas/{code}/:"):
-        assert path in schema
+def test_the_openapi_schema_of_these_endpoints_is_valid_and_free_of_warnings(db):
+    # Only this app's routes: another app's schema problems are that app's test to catch.
+    GENERATOR_STATS.reset()
+    generator = SchemaGenerator(patterns=[path("api/v1/", include("grids.urls"))])
+    schema = generator.get_schema(request=None, public=True)
+    validate_schema(schema)
+    assert dict(GENERATOR_STATS._warn_cache) == {}
+    assert dict(GENERATOR_STATS._error_cache) == {}
+    assert set(schema["paths"]) == {
+        "/api/v1/locate/",
+        "/api/v1/locate/batch/",
+        "/api/v1/areas/",
+        "/api/v1/areas/{code}/",
+    }
+    assert "crs" in schema["components"]["schemas"]["LocateBatchInput"]["properties"]

@@ -398,3 +398,36 @@ def test_without_redis_the_locator_falls_back_to_the_tables_and_still_sees_chang
     Grid.objects.filter(code="520102001001001").delete()
     # No invalidate(): a writer that cannot reach Redis is noticed through the table fingerprint.
     assert locator.locate(lon, lat).outside is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_keep_getting_right_answers_while_the_index_is_rebuilt():
+    import threading
+
+    from django.db import connection
+
+    build_city()
+    points = [cell_centre(i, j) for i in range(NX) for j in range(NY)]
+    expected = [locator.locate(*p).grid for p in points]
+    failures: list = []
+
+    def worker():
+        try:
+            for _ in range(20):
+                found = [locator.locate(*p) for p in points]
+                if [loc.grid for loc in found] != expected:
+                    failures.append("wrong answer")
+        except Exception as exc:  # any error in a thread is a failure of the test
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for _ in range(5):
+        locator.invalidate()
+        locator.locate(*points[0])
+    for thread in threads:
+        thread.join()
+    assert failures == []
