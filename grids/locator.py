@@ -137,7 +137,9 @@ class LocatorIndex:
     """An immutable snapshot of the grids, ready to answer point queries.
 
     Built from arrays so the benchmark can index a generated city without a database; the live
-    locator builds it from PostGIS with `LocatorIndex.from_db()`.
+    locator builds it from PostGIS with `LocatorIndex.from_db()`. Read-only attributes other code
+    may use: `codes` (sorted, so bisect works), `chains` ((grid, community, street, district, city)
+    per code), `geoms` (WGS-84 polygons per code), `names()` (code → name for grids and areas).
     """
 
     def __init__(
