@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.gis.db.models import Extent
 from django.db.models import Case as DbCase
 from django.db.models import Count, F, FloatField, Func, Q, QuerySet, When
 from django.db.models.functions import TruncDate
@@ -76,6 +77,15 @@ def districts_for(roles: Roles) -> list[dict[str, str]]:
     if not roles.sees_everything:
         districts = districts.filter(code__in=roles.dispatcher_districts)
     return [{"code": code, "name": name} for code, name in districts.values_list("code", "name")]
+
+
+def home_bounds(roles: Roles) -> list[float] | None:
+    """[west, south, east, north] of the districts this user directs: where their map opens."""
+    districts = Area.objects.filter(level=Area.Level.DISTRICT)
+    if not roles.sees_everything:
+        districts = districts.filter(code__in=roles.dispatcher_districts)
+    extent = districts.aggregate(extent=Extent("geom"))["extent"]
+    return [round(value, 5) for value in extent] if extent else None
 
 
 # --- markers -------------------------------------------------------------------------------------

@@ -205,6 +205,7 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
         "statuses": _status_colours(),
         "kinds": {kind: str(label) for kind, label in CaseEvent.Kind.choices},
         "districts": dashboard.districts_for(roles),
+        "bounds": dashboard.home_bounds(roles),
         "weeks": dashboard.recent_weeks(),
         "api": {
             "cases": reverse("maps:api-cases"),

@@ -331,3 +331,10 @@ def test_a_supervisor_gets_every_district_and_english_texts_on_the_english_page(
     assert config["api"]["summary"] == "/en/maps/api/summary/"
     assert config["text"]["dispatch"] == "Dispatch"
     assert config["kinds"]["opened"] != "受理"
+
+
+def test_a_dispatchers_map_opens_on_their_district(client, world, dispatcher, supervisor):
+    client.force_login(dispatcher)
+    assert page_config(client.get("/maps/"))["bounds"] == [106.7, 26.5, 106.8, 26.6]
+    client.force_login(supervisor)
+    assert page_config(client.get("/maps/"))["bounds"] == [106.7, 26.5, 106.8, 26.7]

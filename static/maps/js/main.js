@@ -14,6 +14,9 @@ const map = new maplibregl.Map({
   style: buildStyle(config),
   center: config.center,
   zoom: config.zoom,
+  // A dispatcher's map opens on their own district(s), a supervisor's on the whole city.
+  bounds: config.bounds || undefined,
+  fitBoundsOptions: { padding: 24 },
   maxZoom: config.maxZoom,
   attributionControl: config.baseAttribution ? { compact: true } : false,
   // Chinese names are drawn by the browser's own fonts, never fetched.

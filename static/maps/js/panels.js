@@ -80,7 +80,10 @@ function dispatchForm(row, config, onDone) {
   const cancel = element("button", { type: "button" }, text.cancel);
   const form = element("form", { class: "dispatch-form" }, element("label", {}, text.dispatchTo, search), results, note, element("div", { class: "actions" }, submit, cancel), message);
 
+  let asked = 0;
   async function findUnits() {
+    // Answers can overtake each other; only the newest question's answer is shown.
+    const ticket = ++asked;
     const params = { kind: "unit", active: "true", limit: "8" };
     const q = search.value.trim();
     if (q) params.q = q;
@@ -88,6 +91,7 @@ function dispatchForm(row, config, onDone) {
     else if (row.district) params.area = row.district;
     try {
       const page = await getJSON(config.api.units, params);
+      if (ticket !== asked) return;
       replace(
         results,
         page.results.map((unit) =>
@@ -165,6 +169,7 @@ export async function loadTriage(config, cases, notify) {
       });
       item.append(form);
       form.querySelector("input").focus();
+      form.scrollIntoView({ block: "nearest" });
     });
     item.querySelector(".case-head").append(open);
     return item;
@@ -236,8 +241,8 @@ export async function loadTrend(config) {
     xAxis: { type: "category", data: data.days.map((day) => day.day.slice(5)), axisLabel: { fontSize: 10 } },
     yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: 10 } },
     series: [
-      { name: config.text.opened, type: "line", smooth: true, symbolSize: 4, data: data.days.map((day) => day.opened), itemStyle: { color: "#2186eb" } },
-      { name: config.text.closed, type: "line", smooth: true, symbolSize: 4, data: data.days.map((day) => day.closed), itemStyle: { color: "#3ebd93" } },
+      { name: config.text.opened, type: "line", symbolSize: 4, data: data.days.map((day) => day.opened), itemStyle: { color: "#2186eb" } },
+      { name: config.text.closed, type: "line", symbolSize: 4, data: data.days.map((day) => day.closed), itemStyle: { color: "#3ebd93" } },
     ],
   });
   box.dataset.days = String(data.days.length);
