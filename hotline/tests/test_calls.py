@@ -220,3 +220,16 @@ def test_the_case_is_opened_once_with_one_lead_assignment_and_its_events(world, 
     case = Case.objects.get(pk=out["case"]["id"])
     assert Assignment.objects.filter(case=case, role="lead").count() == 1
     assert list(case.events.values_list("kind", flat=True)) == [CaseEvent.Kind.OPENED, CaseEvent.Kind.DISPATCHED]
+
+
+def test_refusals_are_available_in_english(world, agent):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from hotline import services
+
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        services.call_file(agent=agent, caller_phone=PHONE, request_type="complaint", content=" ", category="SJ0401")
+
+    assert refused.value.message_dict["content"] == ["Record what the caller said."]
+    assert refused.value.message_dict["address"] == ["Give an address or pick a point on the map."]
