@@ -174,6 +174,9 @@ export function connectLive(path, { onEvent, onReload, onState, onFirstHello } =
     if (!socket || socket.readyState === WebSocket.CLOSED) {
       attempt = 0;
       open();
+    } else if (socket.readyState === WebSocket.OPEN) {
+      // The socket lived through the outage.
+      state("open");
     }
   });
   window.addEventListener("offline", () => state("offline"));

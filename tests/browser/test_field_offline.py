@@ -1,0 +1,72 @@
+"""The grid worker's page on a phone-sized browser that loses its network."""
+
+from __future__ import annotations
+
+import pytest
+
+from dispatch.models import Case
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WEST_SOUTH = (106.72, 26.52)  # grid 520102001001001, the grid worker's grid
+
+
+def test_a_report_made_offline_waits_and_becomes_exactly_one_case_when_back_online(world, grid_worker, open_page):
+    page = open_page(
+        grid_worker,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"longitude": WEST_SOUTH[0], "latitude": WEST_SOUTH[1], "accuracy": 8},
+        permissions=["geolocation"],
+        # The worker's cache is tried by hand; here the queue alone must carry the report.
+        service_workers="block",
+    )
+    page.goto("/field/")
+    page.wait_for_function("document.body.dataset.categoriesReady === 'true' && document.body.dataset.live === 'open'")
+
+    page.context.set_offline(True)
+    page.wait_for_selector("#net-state[data-online=false]")
+    description = "井盖旁人行道塌陷一处，已设警示"
+    page.select_option("#report-category", "SJ0401")
+    page.fill("#report-description", description)
+    page.click("#gps-button")
+    page.wait_for_function("document.body.dataset.located === 'true'")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("#queue li[data-state=waiting]")
+    assert "等待发送" in page.inner_text("#queue")
+    assert not Case.objects.filter(description=description).exists()
+    page.shot("field-offline")
+
+    # Back online, the first answer is lost on its way back: the server made the case, the phone
+    # saw a network error. The report stays waiting and its retry must not make a second case.
+    lost = []
+
+    def lose_first_answer(route):
+        if route.request.method == "POST" and not lost:
+            lost.append(route.request.headers.get("idempotency-key"))
+            route.fetch()
+            route.abort("failed")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/cases/", lose_first_answer)
+    page.context.set_offline(False)
+    sent = page.wait_for_selector("#queue li[data-state=sent]", timeout=20000)
+    cases = Case.objects.filter(description=description)
+    assert cases.count() == 1
+    case = cases.get()
+    assert case.source == "field"
+    assert case.grid_code == "520102001001001"
+    assert case.number in sent.inner_text()
+    assert lost and lost[0]
+    page.wait_for_function("document.body.dataset.live === 'open'")
+    page.shot("field-sent")
+
+    # Another round of "online" finds nothing left to send.
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_timeout(300)
+    assert Case.objects.filter(description=description).count() == 1
+
+    # The failed first answer is the only console error, and it was made on purpose.
+    assert [e for e in page.errors if "ERR_FAILED" not in e] == []
