@@ -199,7 +199,8 @@ loadCategories();
 
 // The socket first: its hello marks the point after which every change reaches this page live,
 // so the list loaded after it cannot miss one.
-connectLive(config.ws, {
+// Exposed for the browser tests and the console, like the map page's `shehuiMap`.
+window.inboxLive = connectLive(config.ws, {
   onFirstHello: refresh,
   onEvent: (event) => {
     live.add(event.case);

@@ -46,6 +46,22 @@ def test_a_filed_case_appears_live_in_the_inbox_and_the_signature_reaches_the_ag
     assert "签收剩余" in inbox.inner_text(f"tr[data-case='{case['id']}'] .sla")
     inbox.shot("inbox")
 
+    # The socket drops; a case filed meanwhile is replayed when it reconnects from the last seq.
+    sockets = []
+    inbox.on("websocket", lambda ws: sockets.append(ws.url))
+    last_seq = inbox.evaluate("window.inboxLive.lastSeq")
+    inbox.evaluate("window.inboxLive.drop()")
+    status, second = api_post(
+        "/api/v1/cases/",
+        {"category": "SJ0401", "description": "夜市摊位占用盲道", "lon": WEST_SOUTH[0], "lat": WEST_SOUTH[1]},
+        token=agent.token,
+        key="inbox-live-2",
+    )
+    assert status == 201, second
+    inbox.wait_for_selector(f"#inbox-rows tr[data-case='{second['id']}']", timeout=5000)
+    assert sockets == [f"{inbox.url.split('/inbox/')[0].replace('http', 'ws')}/ws/live/?after_seq={last_seq}"]
+    assert inbox.inner_text("#inbox-new") == "2"
+
     # The agent watches the case page.
     watcher = open_page(agent)
     watcher.goto(f"/cases/{case['id']}/")
