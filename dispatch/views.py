@@ -21,7 +21,7 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST, require_safe
@@ -144,13 +144,13 @@ def _js_text() -> dict[str, str]:
         "live_offline": _("网络已断开，恢复后自动重连"),
         "live_unauthenticated": _("登录已过期，请重新登录"),
         "live_forbidden": _("您的账号已无权接收推送"),
-        "left": _("剩余"),
-        "overdue": _("超时"),
-        "signBy": _("签收"),
-        "replyBy": _("办结"),
+        "signLeft": _("签收剩余 %s"),
+        "signOverdue": _("签收超时 %s"),
+        "replyLeft": _("办结剩余 %s"),
+        "replyOverdue": _("办结超时 %s"),
         "days": _("天"),
         "newCase": _("新"),
-        "urgent": _("紧急"),
+        "urgent": pgettext("pages", "紧急"),
         "soundOn": _("提示音：开"),
         "soundOff": _("提示音：关"),
         "stale": _("该工单已被他人更改——已重新加载。"),
@@ -408,7 +408,7 @@ def _field_text() -> dict[str, str]:
         "queued": _("已加入发送队列。"),
         "remove": _("删除"),
         "caseNo": _("工单号"),
-        "pass": _("核查通过"),
+        "pass": pgettext("pages", "核查通过"),
         "fail": _("核查不通过"),
         "failReason": _("不通过的原因"),
         "noTasks": _("暂无核查任务。"),

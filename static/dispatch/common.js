@@ -84,13 +84,10 @@ export function tickCountdowns(root, text) {
   const now = Date.now();
   for (const el of root.querySelectorAll("[data-due]")) {
     const left = new Date(el.dataset.due).getTime() - now;
-    const stage = el.dataset.stage === "sign" ? text.signBy : text.replyBy;
-    if (left <= 0) {
-      el.dataset.level = "red";
-      el.textContent = `${stage}${text.overdue} ${formatDuration(left, text)}`;
-    } else {
-      el.textContent = `${stage}${text.left} ${formatDuration(left, text)}`;
-    }
+    const sign = el.dataset.stage === "sign";
+    if (left <= 0) el.dataset.level = "red";
+    const template = left <= 0 ? (sign ? text.signOverdue : text.replyOverdue) : sign ? text.signLeft : text.replyLeft;
+    el.textContent = template.replace("%s", formatDuration(left, text));
   }
 }
 
