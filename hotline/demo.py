@@ -10,6 +10,7 @@ it. Deterministic for a seed; idempotent (matched by code).
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 import shapely
@@ -17,6 +18,7 @@ import shapely
 from grids import locator
 from grids.models import Area
 from hotline import services
+from hotline.models import Place
 
 # (code, name, kind, address, lon, lat, district it must fall in)
 LANDMARKS: list[tuple[str, str, str, str, float, float, str]] = [
@@ -50,6 +52,8 @@ PATTERNS: list[tuple[str, str]] = [
     ("residential", "{stem}新村"),
 ]
 SUFFIXES = ("社区居委会", "村委会", "居委会", "社区", "村")
+# Codes this loader makes; others (added in the admin) are never retired by it.
+DEMO_CODE = re.compile(r"^(GY-[A-Z]+|P\d{12}\d{2})$")
 
 # Extra questions some services ask Open311 clients (GeoReport service definitions).
 ATTRIBUTES: list[dict[str, Any]] = [
@@ -206,9 +210,16 @@ def load(*, seed: int = 2026, stdout=None, places: int = 300, **options) -> dict
     out = stdout or _Quiet()
     rows, skipped = plan_places(seed=seed, total=places)
     counts = services.places_sync(rows=rows)
+    planned = {row["code"] for row in rows}
+    stale = [
+        code
+        for code in Place.objects.filter(is_active=True).exclude(code__in=planned).values_list("code", flat=True)
+        if DEMO_CODE.match(code)
+    ]
+    counts["deactivated"] = services.places_deactivate(codes=stale)
     out.write(
         f"  places: {len(rows)} planned; created {counts['created']}, updated {counts['updated']}, "
-        f"unchanged {counts['unchanged']}"
+        f"unchanged {counts['unchanged']}" + (f", {counts['deactivated']} no longer planned retired" if stale else "")
     )
     if skipped:
         out.write(f"  places: {len(skipped)} landmark(s) outside this geography left out: {'、'.join(skipped)}")

@@ -440,6 +440,11 @@ def places_sync(*, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
     return {"created": created, "updated": updated, "unchanged": unchanged}
 
 
+def places_deactivate(*, codes: Iterable[str]) -> int:
+    """Retire places (they stay for history, and out of suggestions). Returns how many changed."""
+    return Place.objects.filter(code__in=list(codes), is_active=True).update(is_active=False)
+
+
 def service_attributes_sync(*, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
     """Make the Open311 service questions match `rows` (by category code and attribute code).
 

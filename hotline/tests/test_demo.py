@@ -69,3 +69,12 @@ def test_the_open311_key_command_refuses_a_name_in_use(world):
 
     with pytest.raises(CommandError):
         call_command("open311_key", "app", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_places_no_longer_planned_are_retired_and_hand_made_ones_kept(world):
+    demo.load(seed=7, places=20)
+    demo.load(seed=7, places=12)
+
+    assert Place.objects.filter(is_active=True).exclude(code__startswith="T-").count() == 12
+    assert Place.objects.filter(is_active=False).count() == 8
+    assert Place.objects.filter(code__startswith="T-", is_active=True).count() == 4
