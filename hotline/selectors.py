@@ -104,6 +104,9 @@ def queue_calls(case: Case) -> list[Call]:
 
 
 def _related_categories(category: Category) -> Q:
+    """The category and its siblings; for a group (an agent who only knows it is 街面秩序), all below it."""
+    if Category.objects.filter(parent=category).exists():
+        return Q(category__code__startswith=category.code)
     q = Q(category=category)
     if category.parent_id is not None:
         q |= Q(category__parent_id=category.parent_id)

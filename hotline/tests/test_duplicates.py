@@ -77,6 +77,14 @@ def test_a_sibling_category_counts_and_an_unrelated_one_does_not(world, agent, a
     assert {r["number"]: r["same_category"] for r in found} == {vending.number: True, parking.number: False}
 
 
+def test_a_group_category_offers_every_case_below_it(world, agent, api):
+    vending = open_case(agent, category="SJ0401")
+    parking = open_case(agent, category="SJ0405", description="门口乱停车")
+    open_case(agent, category="BJ0107", description="路灯不亮")
+
+    assert set(numbers(ask(api, agent, category="SJ04"))) == {vending.number, parking.number}
+
+
 def test_without_a_category_every_nearby_open_case_is_offered(world, agent, api):
     open_case(agent, category="SJ0401")
     open_case(agent, category="BJ0107", description="路灯不亮")
