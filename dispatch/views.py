@@ -293,8 +293,7 @@ def available_actions(case: Case, roles: selectors.Roles) -> list[str]:
             actions += ["approve_extension", "deny_extension"]
     if status in allowed["verify"] and (roles.dispatches(case) or (case.grid_code and case.grid_code in roles.grids)):
         actions.append("verify")
-    if roles.agent and status in allowed["revisit"]:
-        actions.append("revisit")
+    # The callback (回访) is recorded on the hotline console, which keeps the call with it.
     return actions
 
 
@@ -303,6 +302,35 @@ def _dispatch_choices(case: Case) -> list[tuple[int, str]]:
     codes = [c for c in (case.district_code, case.street_code, case.community_code) if c]
     units = Unit.objects.filter(Q(level=Unit.Level.CITY) | Q(area__code__in=codes), is_active=True)
     return list(units.order_by("level", "name").values_list("id", "name"))
+
+
+def _in_language(value) -> str:
+    """A routing text stored in every site language ({"zh-hans": …, "en": …}) in the current one."""
+    if isinstance(value, dict):
+        return value.get(translation.get_language()) or value.get(settings.LANGUAGE_CODE) or ""
+    return value or ""
+
+
+def routing_for_page(routing: dict) -> dict | None:
+    """The stored routing explanation as the case page shows it: the summary, the chain, the rules tried."""
+    explanation = (routing or {}).get("explanation") or {}
+    if not explanation:
+        return None
+    return {
+        "summary": _in_language(explanation.get("summary")),
+        "chain": " › ".join(step.get("name", "") for step in reversed(explanation.get("chain") or [])),
+        "rules": [
+            {
+                "rule": rule.get("rule"),
+                "category": rule.get("category"),
+                "territory": rule.get("territory"),
+                "target": rule.get("target"),
+                "outcome": rule.get("outcome"),
+                "note": _in_language(rule.get("note")),
+            }
+            for rule in explanation.get("rules") or []
+        ],
+    }
 
 
 def _case_context(request: HttpRequest, case: Case) -> dict:
@@ -322,6 +350,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict:
         "case": data,
         "lead": lead,
         "action_labels": dict(ACTIONS),
+        "routing": routing_for_page(data["routing"]),
         "actions": actions,
         "dispatch_units": _dispatch_choices(case) if "dispatch" in actions else [],
         "photos_max": settings.CASE_PHOTOS_MAX,

@@ -252,6 +252,8 @@ def test_the_lead_handler_may_sign_or_return_a_new_case(client, handler_a, open_
     assert case.number in html
     assert "人行道上有人摆摊" in html
     assert actions_on(response) == {"sign", "return"}
+    # Why it went there: the rule that matched, from the stored explanation.
+    assert 'data-outcome="matched"' in html
     config = config_of(response, "case-config")
     assert config["action"] == f"/api/v1/cases/{case.pk}/actions/"
     assert config["point"] == list(WEST_SOUTH)
