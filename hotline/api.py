@@ -325,9 +325,13 @@ class CallbackRecordApi(APIView):
         v = data.validated_data
         try:
             callback = services.callback_record(
-                case_id=case_id, agent=request.user, result=v["result"], version=v["version"], note=v["note"],
+                case_id=case_id,
+                agent=request.user,
+                result=v["result"],
+                version=v["version"],
+                note=v["note"],
                 call_id=v["call"],
-            )  # fmt: skip
+            )
         except ACTION_ERRORS as exc:
             return refusal(exc)
         return Response(CallbackOutput(callback).data, status=status.HTTP_201_CREATED)

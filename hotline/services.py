@@ -158,11 +158,9 @@ def _learn(*, text: str, category: Category) -> list[str]:
     return learnt
 
 
-def _previous_calls(caller: Caller, *, before_id: int | None = None) -> int:
+def _previous_calls(caller: Caller) -> int:
     since = timezone.now() - dt.timedelta(days=settings.HOTLINE_REPEAT_CALLER_DAYS)
     calls = caller.calls.filter(created_at__gte=since)
-    if before_id is not None:
-        calls = calls.exclude(pk=before_id)
     return calls.count()
 
 
