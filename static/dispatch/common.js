@@ -50,8 +50,9 @@ export function errorLines(body) {
   });
 }
 
+// URL templates from the pages' configuration carry the case id as "/0/": "/cases/0/", "/api/v1/cases/0/actions/".
 export function caseUrl(template, id) {
-  return template.replace(/\/0\/$/, `/${id}/`);
+  return template.replace("/0/", `/${id}/`);
 }
 
 // "11-22 09:14" on the site's clock (TIME_ZONE), whatever zone the browser is set to.

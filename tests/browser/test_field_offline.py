@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dispatch import services
 from dispatch.models import Case
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -11,7 +12,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WEST_SOUTH = (106.72, 26.52)  # grid 520102001001001, the grid worker's grid
 
 
-def test_a_report_made_offline_waits_and_becomes_exactly_one_case_when_back_online(world, grid_worker, open_page):
+def test_a_report_made_offline_waits_and_becomes_exactly_one_case_when_back_online(
+    world, grid_worker, handler_a, open_case_at, open_page
+):
+    # A case in the worker's grid that the unit says is done: it waits for the worker's check.
+    done = open_case_at(WEST_SOUTH, description="路边摊占道，已清理")
+    done = services.case_sign(case_id=done.pk, actor=handler_a, version=done.version)
+    done = services.case_reply(case_id=done.pk, actor=handler_a, version=done.version, note="已清理")
+    assert done.status == "verifying"
+
     page = open_page(
         grid_worker,
         viewport={"width": 390, "height": 844},
@@ -24,6 +33,7 @@ def test_a_report_made_offline_waits_and_becomes_exactly_one_case_when_back_onli
     )
     page.goto("/field/")
     page.wait_for_function("document.body.dataset.categoriesReady === 'true' && document.body.dataset.live === 'open'")
+    page.wait_for_selector(f"#tasks li[data-case='{done.pk}']")
 
     page.context.set_offline(True)
     page.wait_for_selector("#net-state[data-online=false]")
@@ -67,6 +77,11 @@ def test_a_report_made_offline_waits_and_becomes_exactly_one_case_when_back_onli
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_timeout(300)
     assert Case.objects.filter(description=description).count() == 1
+
+    # The worker checks the finished case on site and passes it.
+    page.click(f"#tasks li[data-case='{done.pk}'] button[data-verify=pass]")
+    page.wait_for_selector(f"#tasks li[data-case='{done.pk}']", state="detached")
+    assert Case.objects.get(pk=done.pk).status == "closed"
 
     # The failed first answer is the only console error, and it was made on purpose.
     assert [e for e in page.errors if "ERR_FAILED" not in e] == []

@@ -22,6 +22,7 @@ def test_a_filed_case_appears_live_in_the_inbox_and_the_signature_reaches_the_ag
     inbox.goto("/accounts/login/")
     inbox.fill("input[name=username]", "handler_a")
     inbox.fill("input[name=password]", "demo12345")
+    inbox.shot("login")
     inbox.click("button[type=submit]")
     inbox.wait_for_url("**/inbox/")
     inbox.wait_for_function("document.body.dataset.live === 'open' && document.body.dataset.inboxReady === 'true'")
