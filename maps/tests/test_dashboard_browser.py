@@ -43,8 +43,8 @@ def test_the_map_draws_boundaries_and_a_case_opened_after_the_page_loaded_appear
     earlier = open_case_at(WEST_SOUTH)
     with chromium_page(asgi_server, user=supervisor) as page:
         open_dashboard(page, asgi_server)
-        # Both cases and the corner where the grid meets its street's neighbours are in view.
-        page.evaluate("window.shehuiMap.jumpTo({center: [106.74, 26.535], zoom: 14.5})")
+        # Both cases and the line between the west and east streets are in view.
+        page.evaluate("window.shehuiMap.jumpTo({center: [106.735, 26.532], zoom: 14.2})")
         page.wait_for_function("window.shehuiMap.loaded() && window.shehuiMap.areTilesLoaded()", timeout=WAIT)
         # The boundaries come from our vector tiles.
         assert any("/maps/tiles/boundaries/" in url for url in page.requested)
@@ -53,6 +53,10 @@ def test_the_map_draws_boundaries_and_a_case_opened_after_the_page_loaded_appear
             ".map((f) => f.sourceLayer)"
         )
         assert {"districts", "streets", "grids"} <= set(drawn)
+        # The markers load beside the panels; GeoJSON is drawn a moment after it arrives.
+        page.wait_for_function(
+            "window.shehuiMap.queryRenderedFeatures({layers: ['case-points']}).length > 0", timeout=WAIT
+        )
         assert drawn_case_numbers(page) == [earlier.number]
         assert page.inner_text("[data-kpi='open']") == "1"
 
