@@ -19,6 +19,8 @@ bench-only URL; the client round-robins over them.
    the same rate.
 3. Memory: resident set (VmRSS) of one server process before and after `--idle-sockets` idle sockets
    connect to it.
+4. Intake once more with servers that keep a psycopg pool (`DATABASE_POOL_MAX=--pool`, 0 skips), and
+   the same POSTs one at a time in this process (no server) to show what the views themselves cost.
 
 Results replace the `## intake` section of bench/RESULTS.md. The machine is shared by client,
 servers, PostgreSQL and Redis; read the numbers with its core count (printed) in mind.
@@ -170,7 +172,7 @@ def drop_probe(probe_table: str) -> None:
 
 
 class Servers:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, pool: int = 0) -> None:
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -179,7 +181,7 @@ class Servers:
             "SECRET_KEY": "bench-intake-only-" + uuid.uuid4().hex,
             "SECURE_SSL_REDIRECT": "false",
             "LOG_LEVEL": "WARNING",
-            # Membership re-checks as in production; the idle check is the production default too.
+            "DATABASE_POOL_MAX": str(pool),
         }
         self.procs: list[subprocess.Popen] = []
 
@@ -341,6 +343,33 @@ async def closed_loop(name: str, make, seconds: float, concurrency: int) -> dict
     }
 
 
+def sequential_in_process(setup: dict, count: int = 100) -> dict:
+    """The same two POSTs one after another inside this process (Django test client, no server, no
+    concurrency): what the view itself costs, to set against the served numbers."""
+    from django.test import Client
+
+    client = Client()
+    people, points = setup["people"], setup["points"]
+    out = {}
+    for name, make in (
+        ("cases", lambda n: ("/api/v1/cases/", *case_request(people["agent"], points[n % len(points)], n))),
+        ("bare", lambda n: ("/bench/insert/", json.dumps({"n": n}).encode(), {"Content-Type": "application/json"})),
+    ):
+        say(f"in process: {count} sequential POSTs to {name}")
+        times = []
+        for n in range(count + 10):
+            path, body, headers = make(n)
+            extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items() if k != "Content-Type"}
+            t0 = time.perf_counter()
+            response = client.post(path, body, content_type="application/json", **extra)
+            if response.status_code != 201:
+                raise SystemExit(f"{path} answered {response.status_code}: {response.content[:300]!r}")
+            if n >= 10:  # the first ones warm the locator index and routing tables
+                times.append(time.perf_counter() - t0)
+        out[name] = {"p50_ms": pct(times, 50) * 1000, "p95_ms": pct(times, 95) * 1000}
+    return out
+
+
 # --- 2. push -----------------------------------------------------------------------------------------
 
 
@@ -395,6 +424,7 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
     arrivals: dict[int, list[float]] = {}
     # Event written (CaseEvent.at, inside the transaction) → on the socket: the push path alone.
     push_path: list[float] = []
+    probes: list[float] = []
     drained = {"other": 0}
 
     async def listen(ws, record: bool) -> None:
@@ -402,7 +432,9 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
             async for raw in ws:
                 now = time.perf_counter()
                 event = json.loads(raw)
-                if record and event.get("type") == "event" and event.get("kind") == "dispatched":
+                if record and event.get("kind") == "bench-probe":
+                    probes.append(time.time() - event["sent"])
+                elif record and event.get("type") == "event" and event.get("kind") == "dispatched":
                     arrivals.setdefault(event["case"], []).append(now)
                     push_path.append(time.time() - dt.datetime.fromisoformat(event["at"]).timestamp())
                 elif not record:
@@ -452,12 +484,33 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
     for client in clients:
         client.close()
 
+    # The delivery half alone: this process publishes the way dispatch.live does after a commit (one
+    # pipelined PUBLISH per group of a case of the watched unit), the servers deliver to the sockets.
+    from dispatch import live
+
+    probe_groups = [live.group_name(live.ALL), live.group_name(live.UNIT, setup["lead"]["id"])]
+    probe_groups.append(live.group_name(live.DISTRICT, DISTRICT))
+    loop = asyncio.get_running_loop()
+    probe_count = int(min(seconds, 10) * rate)
+    say(f"push: {probe_count} published probes at {rate:g}/s, no HTTP")
+    started = time.perf_counter()
+    for n in range(probe_count):
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        probe = {"type": "event", "kind": "bench-probe", "seq": 10**15 + n, "sent": time.time()}
+        await loop.run_in_executor(None, live.publish_now_unsafe, [(probe, probe_groups)])
+    deadline = time.perf_counter() + 5
+    while time.perf_counter() < deadline and len(probes) < probe_count * len(watched):
+        await asyncio.sleep(0.05)
+
     latencies = [at - sent[case] for case, times in arrivals.items() if case in sent for at in times]
     missing = sum(max(0, len(watched) - len(arrivals.get(case, []))) for case in sent)
     for task in listeners:
         task.cancel()
     await close_sockets(sockets)
     return {
+        "rate": rate,
         "sockets": len(sockets),
         "watched": len(watched),
         "cases": len(sent),
@@ -468,6 +521,9 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
         "p99_ms": pct(latencies, 99) * 1000,
         "path_p50_ms": pct(push_path, 50) * 1000,
         "path_p99_ms": pct(push_path, 99) * 1000,
+        "probes": len(probes),
+        "probe_p50_ms": pct(probes, 50) * 1000,
+        "probe_p99_ms": pct(probes, 99) * 1000,
         "other_messages": drained["other"],
     }
 
@@ -525,7 +581,8 @@ async def idle_memory(setup: dict, servers: Servers, count: int) -> dict:
 # --- the run -----------------------------------------------------------------------------------------
 
 
-async def measure(setup: dict, servers: Servers, args, redis_url: str) -> dict:
+async def intake(setup: dict, args) -> tuple[dict, dict]:
+    """Closed-loop cases, then the bare INSERT view, against the running servers."""
     people, points = setup["people"], setup["points"]
 
     def case(n: int):
@@ -543,12 +600,25 @@ async def measure(setup: dict, servers: Servers, args, redis_url: str) -> dict:
     cases = await closed_loop("cases", case, args.seconds, args.concurrency)
     say(f"intake: POST /bench/insert/ for {args.seconds:g} s over {args.concurrency} connections")
     floor = await closed_loop("bare insert", bare, args.seconds, args.concurrency)
+    return cases, floor
+
+
+async def measure(setup: dict, servers: Servers, args, redis_url: str) -> dict:
+    cases, floor = await intake(setup, args)
 
     say(f"redis: PUBLISH → subscriber at {args.rate:g}/s for {min(args.seconds, 10):g} s")
     redis_rtt = await redis_round_trip(redis_url, min(args.seconds, 10), args.rate)
-    push = await push_latency(setup, args.seconds, args.rate, args.sockets)
+    pushes = [await push_latency(setup, args.seconds, args.rate, args.sockets)]
+    if cases["per_s"] < args.rate:
+        # Past what the servers can take, latency measures the queue; also measure below that point.
+        lower = max(1.0, float(int(cases["per_s"] / 2)))
+        say(f"push: {args.rate:g}/s is beyond the measured intake rate; again at {lower:g}/s")
+        pushes.append(await push_latency(setup, args.seconds, lower, args.sockets))
     memory = await idle_memory(setup, servers, args.idle_sockets)
-    return {"cases": cases, "floor": floor, "redis": redis_rtt, "push": push, "memory": memory}
+    return {"cases": cases, "floor": floor, "redis": redis_rtt, "pushes": pushes, "memory": memory}
+
+
+POOLED_LABELS = ("POST /api/v1/cases/", "POST /bench/insert/")
 
 
 def verdict(ok: bool) -> str:
@@ -556,7 +626,9 @@ def verdict(ok: bool) -> str:
 
 
 def report(results: dict, args, lead: dict) -> list[str]:
-    c, f, r, p, m = (results[k] for k in ("cases", "floor", "redis", "push", "memory"))
+    c, f, r, m, i = (results[k] for k in ("cases", "floor", "redis", "memory", "in_process"))
+    pushes = results["pushes"]
+    p = pushes[0]
     cpu = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -584,23 +656,41 @@ def report(results: dict, args, lead: dict) -> list[str]:
         f"{c['p50_ms']:.1f} | {c['p95_ms']:.1f} | {c['p99_ms']:.1f} |",
         f"| POST /bench/insert/ (bare view, one INSERT) | {f['done']} | {sum(f['errors'].values())} | "
         f"{f['per_s']:.0f} | {f['p50_ms']:.1f} | {f['p95_ms']:.1f} | {f['p99_ms']:.1f} |",
+        *[
+            f"| {label}, DATABASE_POOL_MAX={args.pool} | {x['done']} | {sum(x['errors'].values())} | "
+            f"{x['per_s']:.0f} | {x['p50_ms']:.1f} | {x['p95_ms']:.1f} | {x['p99_ms']:.1f} |"
+            for label, x in zip(POOLED_LABELS, results.get("pooled") or (), strict=False)
+        ],
         "",
-        f"Target ≥ 200 cases/s: {verdict(c['per_s'] >= 200)}; p95 ≤ 50 ms: {verdict(c['p95_ms'] <= 50)}.",
+        f"Target ≥ 200 cases/s: {verdict(c['per_s'] >= 200)}; p95 ≤ 50 ms: {verdict(c['p95_ms'] <= 50)} "
+        "(production settings: a new database connection per request).",
+        "",
+        "The same POSTs one at a time inside the bench process (Django test client; no server, no concurrency): "
+        f"case p50 {i['cases']['p50_ms']:.1f} ms / p95 {i['cases']['p95_ms']:.1f} ms; bare insert p50 "
+        f"{i['bare']['p50_ms']:.1f} ms / p95 {i['bare']['p95_ms']:.1f} ms.",
         "",
         f"Push: {p['sockets']} sockets open over both servers ({p['watched']} watched handler sockets of "
         f"{lead['name']}, {SUPERVISOR_SOCKETS} supervisor, {DISPATCHER_SOCKETS} dispatcher, the rest handlers of "
-        f"other units); {p['cases']} cases POSTed at {args.rate:g}/s (open loop). Latency = POST sent → "
-        "`dispatched` event received on a watched socket (includes the whole request).",
+        f"other units); cases POSTed for {args.seconds:g} s at a fixed rate (open loop). POST → event: from sending "
+        "the POST to the `dispatched` event on a watched socket (includes the whole request); written → socket: "
+        "from the event's `at` (set inside the transaction) to the socket (rest of the request's transaction, "
+        "commit, publish, Redis, consumer); publish → socket: the bench process publishes probe events the way "
+        "`dispatch.live` does after a commit, without any HTTP traffic (the delivery half alone).",
         "",
-        "| path | samples | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|",
-        f"| POST → event on a handler's socket | {p['deliveries']} | {p['p50_ms']:.1f} | {p['p99_ms']:.1f} |",
-        f"| event written (CaseEvent.at) → on the socket | {p['deliveries']} | {p['path_p50_ms']:.1f} | "
-        f"{p['path_p99_ms']:.1f} |",
-        f"| bare Redis PUBLISH → subscriber | {r['messages']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |",
+        "| rate /s | cases | refused | deliveries | missing | POST → event p50/p99 ms | written → socket p50/p99 ms "
+        "| publish → socket p50/p99 ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {q['rate']:g} | {q['cases']} | {sum(q['refused'].values())} | {q['deliveries']} | {q['missing']} | "
+            f"{q['p50_ms']:.1f} / {q['p99_ms']:.1f} | {q['path_p50_ms']:.1f} / {q['path_p99_ms']:.1f} | "
+            f"{q['probe_p50_ms']:.1f} / {q['probe_p99_ms']:.1f} |"
+            for q in pushes
+        ],
         "",
-        f"Missing deliveries: {p['missing']}; refused POSTs: {sum(p['refused'].values())}. "
-        f"Targets p50 ≤ 30 ms: {verdict(p['p50_ms'] <= 30)}; p99 ≤ 150 ms: {verdict(p['p99_ms'] <= 150)}.",
+        f"Bare Redis PUBLISH → subscriber at {args.rate:g}/s: {r['messages']} messages, p50 {r['p50_ms']:.2f} ms, "
+        f"p99 {r['p99_ms']:.2f} ms.",
+        "",
+        f"At {args.rate:g}/s: p50 ≤ 30 ms {verdict(p['p50_ms'] <= 30)}; p99 ≤ 150 ms {verdict(p['p99_ms'] <= 150)}.",
         "",
         f"Memory: one server process, {m['sockets']} idle authenticated sockets: VmRSS {m['before_mib']:.0f} MiB "
         f"before → {m['after_mib']:.0f} MiB after ({per_socket_kib:.0f} KiB per socket). "
@@ -633,6 +723,7 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=1000, help="sockets open in the push phase")
     parser.add_argument("--idle-sockets", type=int, default=5000, help="idle sockets in the memory phase")
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the bench database")
+    parser.add_argument("--pool", type=int, default=8, help="also measure intake with DATABASE_POOL_MAX=N (0: skip)")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch bench/RESULTS.md")
     args = parser.parse_args()
     if not (1 <= args.seconds <= 120 and 1 <= args.concurrency <= 64 and 1 <= args.rate <= 500):
@@ -649,6 +740,7 @@ def main() -> None:
 
     probe = settings.BENCH_PROBE_TABLE
     setup = prepare(probe)
+    in_process = sequential_in_process(setup)
 
     connections.close_all()
     servers = Servers(url)
@@ -657,6 +749,13 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         results = asyncio.run(measure(setup, servers, args, settings.REDIS_URL))
         results["load"] = (load_before, os.getloadavg()[0])
+        results["in_process"] = in_process
+        servers.stop()
+        if args.pool:
+            say(f"intake again with a connection pool per server process (DATABASE_POOL_MAX={args.pool})")
+            servers = Servers(url, pool=args.pool)
+            servers.start()
+            results["pooled"] = asyncio.run(intake(setup, args))
     finally:
         servers.stop()
         drop_probe(probe)
