@@ -9,10 +9,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from config.urls import urlpatterns as real_urlpatterns
 
+
 @csrf_exempt
 def bare_insert(request):
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {settings.BENCH_PROBE_TABLE} (body) VALUES (%s) RETURNING id", [request.body.decode()])
+        sql = f"INSERT INTO {settings.BENCH_PROBE_TABLE} (body) VALUES (%s) RETURNING id"
+        cursor.execute(sql, [request.body.decode()])
         (pk,) = cursor.fetchone()
     return JsonResponse({"id": pk}, status=201)
 
