@@ -26,6 +26,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("maps/", include("maps.urls")),
+    path("hotline/", include("hotline.page_urls")),
     path("", include("dispatch.page_urls")),
     prefix_default_language=False,
 )

@@ -6,6 +6,8 @@ app_name = "maps"
 
 urlpatterns = [
     path("", views.supervisor_map, name="supervisor"),
+    # The boundary map for other pages (tile URL with the boundaries' version, levels, base layer).
+    path("config.json", views.map_config, name="config"),
     # Dashboard data (maps/api.py); only dispatchers and supervisors.
     path("api/cases/", api.CaseFeaturesApi.as_view(), name="api-cases"),
     path("api/summary/", api.SummaryApi.as_view(), name="api-summary"),

@@ -105,12 +105,40 @@ def tile_template(layer: str) -> str:
     return unquote(path)
 
 
+def boundary_map_config() -> dict:
+    """What a page needs to draw the boundary map: tile URL, levels, optional base layer."""
+    return {
+        "center": [106.63, 26.65],
+        "zoom": 9,
+        "maxZoom": 19,
+        # The version changes with the boundaries, so cached tiles of old ones are never shown.
+        "tiles": f"{tile_template(selectors.BUNDLE)}?v={selectors.boundary_version()}",
+        "tileMaxZoom": 16,
+        "layers": [
+            {"name": layer.name, "label": str(layer.label), "minzoom": layer.minzoom}
+            for layer in selectors.BOUNDARY_LAYERS.values()
+        ],
+        "baseTiles": settings.MAP_BASE_TILE_URL or None,
+        "baseAttribution": settings.MAP_BASE_ATTRIBUTION,
+        "text": {
+            "code": pgettext("dashboard", "代码"),
+            "name": pgettext("dashboard", "名称"),
+            "level": pgettext("dashboard", "级别"),
+        },
+    }
+
+
+@require_safe
+def map_config(request: HttpRequest) -> JsonResponse:
+    """The boundary map's configuration for pages of other apps (the hotline console's address map)."""
+    response = JsonResponse(boundary_map_config())
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
 def _dashboard_text() -> dict[str, str]:
     """Strings the page's scripts show, in the page's language."""
     return {
-        "code": pgettext("dashboard", "代码"),
-        "name": pgettext("dashboard", "名称"),
-        "level": pgettext("dashboard", "级别"),
         "case": pgettext("dashboard", "工单"),
         "cases": pgettext("dashboard", "件"),
         "status": pgettext("dashboard", "状态"),
@@ -189,19 +217,9 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
     roles = dashboard.dashboard_roles(request.user)
     if roles is None:
         return render(request, "maps/forbidden.html", status=403)
+    boundaries = boundary_map_config()
     config = {
-        "center": [106.63, 26.65],
-        "zoom": 9,
-        "maxZoom": 19,
-        # The version changes with the boundaries, so cached tiles of old ones are never shown.
-        "tiles": f"{tile_template(selectors.BUNDLE)}?v={selectors.boundary_version()}",
-        "tileMaxZoom": 16,
-        "layers": [
-            {"name": layer.name, "label": str(layer.label), "minzoom": layer.minzoom}
-            for layer in selectors.BOUNDARY_LAYERS.values()
-        ],
-        "baseTiles": settings.MAP_BASE_TILE_URL or None,
-        "baseAttribution": settings.MAP_BASE_ATTRIBUTION,
+        **boundaries,
         "statuses": _status_colours(),
         "kinds": {kind: str(label) for kind, label in CaseEvent.Kind.choices},
         "districts": dashboard.districts_for(roles),
@@ -221,6 +239,6 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
             "live": "/ws/live/",
         },
         "csrfToken": get_token(request),
-        "text": _dashboard_text(),
+        "text": {**boundaries["text"], **_dashboard_text()},
     }
     return render(request, "maps/supervisor.html", {"map_config": config})

@@ -164,3 +164,13 @@ def test_every_static_file_the_page_names_exists(admin_client, geography):
 def test_vendored_libraries_keep_their_licences_beside_them():
     for name in ("vendor/maplibre-gl/LICENSE.txt", "vendor/echarts/LICENSE", "vendor/echarts/NOTICE"):
         assert finders.find(name), name
+
+
+def test_other_pages_get_the_boundary_map_configuration(client, geography):
+    response = client.get("/maps/config.json")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=60"
+    config = response.json()
+    assert config["tiles"].startswith("/maps/tiles/boundaries/{z}/{x}/{y}.mvt?v=")
+    assert [layer["name"] for layer in config["layers"]] == ["districts", "streets", "communities", "grids"]
+    assert client.get("/en/maps/config.json").json()["layers"][1]["label"] == "Street/township"

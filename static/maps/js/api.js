@@ -1,4 +1,4 @@
-// Small helpers shared by the dashboard's modules: JSON requests with the page's CSRF token, and
+// Small helpers shared by the dashboard's and the hotline console's modules: JSON requests with the page's CSRF token, and
 // Django-style "%(name)s" placeholders in translated strings.
 
 export class HttpError extends Error {
@@ -22,11 +22,11 @@ export async function getJSON(url, params) {
   return parse(response);
 }
 
-export async function postJSON(url, body, csrfToken) {
+export async function postJSON(url, body, csrfToken, headers = {}) {
   const response = await fetch(url, {
     method: "POST",
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken },
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken, ...headers },
     body: JSON.stringify(body),
   });
   return parse(response);
@@ -76,4 +76,11 @@ export function localTime(iso, withDate = false) {
     ? { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }
     : { hour: "2-digit", minute: "2-digit", second: "2-digit" };
   return date.toLocaleString(document.documentElement.lang || undefined, { ...options, hour12: false });
+}
+
+// A fresh Idempotency-Key. crypto.randomUUID exists only on HTTPS or localhost; an intranet served
+// over plain HTTP still has getRandomValues.
+export function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
