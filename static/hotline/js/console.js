@@ -113,7 +113,8 @@ function showResult(filed) {
         [text.collaborators, names(kase.collaborators)],
         [text.partners, names(kase.partners)],
         [text.chain, explanation.chain ? chainText(explanation.chain) : null],
-        [text.why, kase.why],
+        // The message already says why when it opened the case.
+        [text.why, filed.message.includes(kase.why) ? null : kase.why],
       ]),
     );
     if (kase.triage) parts.push(element("p", { class: "result-flag triage" }, text.triage));
@@ -127,7 +128,7 @@ function showResult(filed) {
             { class: `rule-${rule.outcome}` },
             element("b", {}, `${text.rule} #${rule.rule}`),
             ` ${rule.category} @ ${rule.territory} → ${rule.target} `,
-            element("span", { class: "outcome" }, rule.outcome),
+            element("span", { class: "outcome" }, text[rule.outcome] || rule.outcome),
             rule.note ? element("small", {}, localized(rule.note)) : null,
           ),
         );
