@@ -43,7 +43,25 @@ class TokenAuthMiddleware(BaseMiddleware):
         return await super().__call__(scope, receive, send)
 
 
+class OriginOrTokenValidator:
+    """Browsers always send Origin, and it must be one of ours (a foreign page cannot ride a session).
+
+    Programs send no Origin; they must then bring a `?token=`, which no foreign page can know.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.browser_app = AllowedHostsOriginValidator(app)
+
+    async def __call__(self, scope, receive, send):
+        has_origin = any(name == b"origin" for name, _ in scope.get("headers", ()))
+        has_token = b"token=" in scope.get("query_string", b"")
+        if not has_origin and has_token:
+            return await self.app(scope, receive, send)
+        return await self.browser_app(scope, receive, send)
+
+
 # Origin first, then who: the session cookie, overridden by ?token= when one is given.
-websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
+websocket_app = OriginOrTokenValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})

@@ -174,6 +174,20 @@ async def test_a_socket_from_a_foreign_origin_is_refused(world):
     assert not connected
 
 
+async def test_a_program_with_a_token_needs_no_origin(world):
+    socket = await connect(token=world.handler_a.token, headers=[])
+    await socket.disconnect()
+
+
+async def test_a_session_without_origin_is_refused(world):
+    client = Client()
+    await database_sync_to_async(client.force_login)(world.handler_a)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    socket = WebsocketCommunicator(application, "/ws/live/", headers=[(b"cookie", cookie)])
+    connected, _ = await socket.connect()
+    assert not connected
+
+
 async def test_a_token_opens_the_socket_and_says_where_the_log_stands(world):
     seq = await comment(world.case_a)
     socket = await connect(token=world.handler_a.token, expect_hello=False)
