@@ -19,9 +19,10 @@ from django.db.models import Case as DbCase
 from django.db.models import Count, F, FloatField, Func, Q, QuerySet, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
+from django.utils.translation import pgettext
 
 from dispatch.live import mask_phones
-from dispatch.models import Assignment, Case
+from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import Roles, overdue_q, roles_of, visible_cases
 from grids.models import Area
 from maps.selectors import worst_sla
@@ -213,7 +214,33 @@ def triage_queue(user, *, limit: int = QUEUE_LIMIT) -> dict:
     total = qs.count()
     cases = list(qs.select_related("category", "lead_unit").order_by("updated_at", "id")[:limit])
     names = _area_names(c.district_code for c in cases)
-    return {"count": total, "results": [_queue_row(c, names) for c in cases]}
+    returns = _last_returns([c.pk for c in cases if c.status == Case.Status.RETURNED])
+    rows = []
+    for case in cases:
+        row = _queue_row(case, names)
+        if case.pk in returns:
+            # Back in the queue because a unit sent it back: its reason, not the router's, is what matters.
+            row["reason"] = returns[case.pk]
+        rows.append(row)
+    return {"count": total, "results": rows}
+
+
+def _last_returns(case_ids: list[int]) -> dict[int, str]:
+    """Who sent each case back last, and why: "unit: note"."""
+    if not case_ids:
+        return {}
+    events = (
+        CaseEvent.objects.filter(case_id__in=case_ids, kind=CaseEvent.Kind.RETURNED)
+        .order_by("case_id", "-id")
+        .distinct("case_id")
+        .values_list("case_id", "note", "data")
+    )
+    found = {}
+    for case_id, note, data in events:
+        unit = ((data or {}).get("unit") or {}).get("name", "")
+        text = pgettext("dashboard", "%(unit)s退单：%(note)s") % {"unit": unit, "note": mask_phones(note)}
+        found[case_id] = text
+    return found
 
 
 def overdue_list(user, *, limit: int = QUEUE_LIMIT, now: dt.datetime | None = None) -> dict:

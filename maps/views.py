@@ -205,7 +205,7 @@ def _status_colours() -> list[dict[str, str]]:
 def _case_url_template() -> str | None:
     """The case page's address with 0 where the id goes, once the case page exists."""
     try:
-        return reverse("dispatch:case", kwargs={"case_id": 0})
+        return reverse("pages:case", kwargs={"case_id": 0})
     except NoReverseMatch:
         return None
 

@@ -176,6 +176,7 @@ def test_a_case_dispatched_from_the_queue_leaves_it_and_a_returned_one_comes_bac
     services.case_return(case_id=case.id, actor=handler_a, version=case.version, note="不属于本单位辖区")
     (row,) = get(client, dispatcher, "triage").json()["results"]
     assert row["status"] == "returned"
+    assert row["reason"] == "西街道综合执法队退单：不属于本单位辖区"
 
 
 def test_the_overdue_list_names_cases_late_to_sign_or_reply_the_longest_first(client, open_case_at, supervisor):
@@ -338,3 +339,8 @@ def test_a_dispatchers_map_opens_on_their_district(client, world, dispatcher, su
     assert page_config(client.get("/maps/"))["bounds"] == [106.7, 26.5, 106.8, 26.6]
     client.force_login(supervisor)
     assert page_config(client.get("/maps/"))["bounds"] == [106.7, 26.5, 106.8, 26.7]
+
+
+def test_markers_and_lists_link_to_the_case_page(client, world, supervisor):
+    client.force_login(supervisor)
+    assert page_config(client.get("/maps/"))["api"]["casePage"] == "/cases/0/"

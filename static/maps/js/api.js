@@ -16,9 +16,15 @@ async function parse(response) {
   return body;
 }
 
+// Addresses under /api/v1/ carry no language prefix: tell the server the page's language, so labels
+// and explanations come back in the language the page is in.
+function languageHeaders() {
+  return { Accept: "application/json", "Accept-Language": document.documentElement.lang || "zh-hans" };
+}
+
 export async function getJSON(url, params) {
   const query = params ? `?${new URLSearchParams(params)}` : "";
-  const response = await fetch(url + query, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const response = await fetch(url + query, { credentials: "same-origin", headers: languageHeaders() });
   return parse(response);
 }
 
@@ -26,7 +32,7 @@ export async function postJSON(url, body, csrfToken, headers = {}) {
   const response = await fetch(url, {
     method: "POST",
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken, ...headers },
+    headers: { ...languageHeaders(), "Content-Type": "application/json", "X-CSRFToken": csrfToken, ...headers },
     body: JSON.stringify(body),
   });
   return parse(response);
