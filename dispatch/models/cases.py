@@ -205,6 +205,8 @@ class CaseEvent(models.Model):
         REVISITED = "revisited", _("回访满意")
         REOPENED = "reopened", _("回访不满意，重新办理")
         MERGED = "merged", _("并单")
+        # On the case that stays: a duplicate was merged into it (the duplicate itself gets MERGED).
+        MERGED_IN = "merged_in", _("并入重复工单")
         REJECTED = "rejected", _("不予受理")
         EXTENSION_REQUESTED = "extension_requested", _("申请延期")
         EXTENSION_APPROVED = "extension_approved", _("批准延期")

@@ -496,7 +496,8 @@ def case_dispatch(*, case_id: int, actor, version: int, unit, collaborators: Seq
 
 
 def case_merge(*, case_id: int, actor, version: int, into: int, note: str = "") -> Case:
-    """Merge a duplicate into another open case (并单); the duplicate ends as `merged`."""
+    """Merge a duplicate into another open case (并单): the duplicate ends as `merged` and the case it
+    joins gets a `merged_in` event naming it (its status stays)."""
     with transaction.atomic():
         case, _roles = _check_dispatcher(case_id=case_id, actor=actor, version=version, action="merge")
         try:
@@ -519,6 +520,14 @@ def case_merge(*, case_id: int, actor, version: int, into: int, note: str = "") 
             to_status=S.MERGED,
             note=note,
             data={"into": {"id": target.pk, "number": target.number}},
+        )
+        # The case that stays records it too, so its own handlers see the duplicate arrive live.
+        record_event(
+            target,
+            kind=K.MERGED_IN,
+            actor=actor,
+            note=note or _("重复工单 %(number)s 已并入本工单。") % {"number": case.number},
+            data={"merged": {"id": case.pk, "number": case.number}},
         )
     return case
 

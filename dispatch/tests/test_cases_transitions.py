@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from dispatch import services
+from dispatch import live, services
 from dispatch.models import Case, CaseEvent
 from dispatch.selectors import visible_cases
 from dispatch.tests.conftest import EAST, WEST_SOUTH, fresh, upload
@@ -337,8 +340,44 @@ def test_a_duplicate_is_merged_into_the_original(open_case_at, dispatcher, handl
     assert not duplicate.assignments.filter(status="dispatched").exists()
     with pytest.raises(services.InvalidTransition):
         act(services.case_dispatch, duplicate, dispatcher, unit=original.lead_unit_id)
+    # The case that stays gets an event naming the duplicate; its status does not change.
     original.refresh_from_db()
-    assert original.status == "dispatched" and original.version == 2
+    assert original.status == "dispatched" and original.version == 3
+    assert last_events(original) == [("merged_in", "dispatched", "dispatched")]
+    event = original.events.last()
+    assert event.data["merged"] == {"id": duplicate.id, "number": duplicate.number}
+    assert event.actor_id == dispatcher.id and event.note == "重复报告"
+
+
+def test_the_unit_working_the_original_hears_live_that_a_duplicate_joined_it(
+    open_case_at, dispatcher, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # their own events go out before we listen
+        original = open_case_at()  # led by unit A
+        duplicate = open_case_at(EAST)  # triage at the district's command centre: unit A never sees it
+    layer = get_channel_layer()
+
+    async def merge_while_listening() -> dict:
+        channel = await layer.new_channel()
+        group = live.group_name(live.UNIT, original.lead_unit_id)
+        await layer.group_add(group, channel)
+        try:
+
+            @sync_to_async
+            def merge():
+                with django_capture_on_commit_callbacks(execute=True):
+                    act(services.case_merge, duplicate, dispatcher, into=original.id)
+
+            await merge()
+            return await asyncio.wait_for(layer.receive(channel), timeout=10)
+        finally:
+            await layer.group_discard(group, channel)
+
+    message = async_to_sync(merge_while_listening)()
+
+    event = message["event"]
+    assert (event["case"], event["kind"]) == (original.id, "merged_in")
+    assert event["seq"] == original.events.last().id
 
 
 def test_a_case_cannot_be_merged_into_itself_or_a_closed_case(open_case_at, dispatcher):
