@@ -10,14 +10,21 @@ mkdir -p var
 pids=()
 start() {
   local name=$1; shift
-  ( exec "$@" 2>&1 | sed -u "s/^/[$name] /" ) &
+  # Each service in its own process group (setsid), so stopping it reaches every process it forked.
+  setsid bash -c '"$@" 2>&1 | sed -u "s/^/['"$name"'] /"' _ "$@" &
   pids+=($!)
 }
 stop() {
   trap - INT TERM EXIT
   echo "[run] stopping"
-  for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
-  wait
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
+  for _ in $(seq 1 20); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
   exit 0
 }
 trap stop INT TERM EXIT
