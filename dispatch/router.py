@@ -366,7 +366,7 @@ def _summary(t: RoutingTables, node, matched: dict | None, lead_id: int | None) 
         if matched is None:
             found = texts(
                 N_("没有规则能确定牵头单位，转%(unit)s分拨（待分拨）。"),
-                unit=lead.name if lead is not None else gettext_lazy("综治中心"),
+                unit=_unit_label(lead) if lead is not None else gettext_lazy("综治中心"),
             )
         else:
             found = texts(
@@ -375,7 +375,7 @@ def _summary(t: RoutingTables, node, matched: dict | None, lead_id: int | None) 
                 rule=matched["rule"],
                 category=matched["category"],
                 territory=_area_label(t, matched["territory"]),
-                unit=lead.name,
+                unit=_unit_label(lead),
             )
         t.texts[key] = found
     return found
@@ -437,13 +437,33 @@ def texts(message: str, **params: Any) -> dict[str, str]:
     """`message` % `params` in every language the site offers: {"zh-hans": …, "en": …}.
 
     Explanations are stored with the case and read later by people using either language, so they
-    carry each text in all of them; lazy params (labels) are rendered in each language too.
+    carry each text in all of them; lazy params (labels) are rendered in each language too, and a
+    param that is itself such a dict (`_area_label`, `_unit_label`) gives each language its own value.
     """
     out = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             text = translation.gettext(message)
-            out[code] = text % {k: str(v) for k, v in params.items()} if params else text
+            out[code] = text % {k: _in_language(v, code) for k, v in params.items()} if params else text
+    return out
+
+
+def _in_language(value: Any, code: str) -> str:
+    if isinstance(value, dict):
+        return value.get(code) or value[settings.LANGUAGE_CODE]
+    return str(value)
+
+
+def _named(name: str, describe: Callable[[], str]) -> dict[str, str]:
+    """A proper name in every language: as stored in the site's own language, and — since names of
+    places and units exist only in Chinese — `describe()` (labels and codes) rendered in the others."""
+    out = {}
+    for code, _name in settings.LANGUAGES:
+        if code == settings.LANGUAGE_CODE:
+            out[code] = name
+            continue
+        with translation.override(code):
+            out[code] = describe()
     return out
 
 
@@ -469,9 +489,32 @@ def _fixed_texts() -> dict[str, dict[str, str]]:
     return _FIXED
 
 
-def _area_label(t: RoutingTables, code: str) -> str:
+def _area_label(t: RoutingTables, code: str) -> dict[str, str]:
+    """The area as 南明区（520102） in Chinese and as "district 520102" in the other languages."""
     name = t.area_names.get(code)
-    return f"{name}（{code}）" if name else code
+    level = _level_of(t, code)
+    return _named(f"{name}（{code}）" if name else code, lambda: f"{_level_label(level)} {code}" if level else code)
+
+
+def _unit_label(unit) -> dict[str, str]:
+    """The unit's name in Chinese; "City management (district 520102)" in the other languages."""
+    area = unit.area
+    return _named(unit.name, lambda: f"{_department_label(unit.department)} ({_level_label(area.level)} {area.code})")
+
+
+def _level_of(t: RoutingTables, code: str) -> str | None:
+    if code == t.city_code:
+        return "city"
+    return {6: "district", 9: "street", 12: "community", 15: "grid"}.get(len(code))
+
+
+def _level_label(level: str) -> str:
+    from dispatch.models import ResponsibilityRule
+
+    try:
+        return str(ResponsibilityRule.TerritoryLevel(level).label)
+    except ValueError:
+        return level
 
 
 def _department_label(department: str):

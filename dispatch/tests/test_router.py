@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -207,6 +208,51 @@ def test_the_explanation_is_plain_json_and_names_the_chain(w):
     # Stored with the case and read later in either language, so it carries both.
     assert body["explanation"]["summary"]["zh-hans"].startswith("按先属地、后属主")
     assert body["explanation"]["summary"]["en"].startswith("By territory first, then owner")
+
+
+def _bilingual(found) -> list[dict]:
+    """Every {"zh-hans": …, "en": …} text anywhere in an explanation."""
+    if isinstance(found, dict):
+        if set(found) == {"zh-hans", "en"}:
+            return [found]
+        return [text for value in found.values() for text in _bilingual(value)]
+    if isinstance(found, list):
+        return [text for value in found for text in _bilingual(value)]
+    return []
+
+
+def test_every_text_of_an_explanation_reads_in_real_english_in_its_english_variant(w):
+    chinese = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+    rule(w, "SJ04", "520100", department="zhifa", level="street")  # no 综合执法队 in 东街道: skipped there
+    district_rule = rule(w, "SJ", "520100", department="chengguan", level="district")
+    rule(w, "BJ0107", "520100", unit="city-gongdian")
+    rule(w, "XQ", "520103", department="chengguan", level="district")  # not in 南明区: triage
+    nanming = w.areas["520102"]
+    partner("away", office=(106.722, 26.522), area=box(106.70, 26.60, 106.80, 26.70), district=nanming)
+    decisions = [
+        route(category="SJ0401", location=at(w.NANMING_EAST_SOUTH)),
+        route(category="SJ0401", location=at((106.74999, 26.52))),  # near a street line: review
+        route(category="SJ0401", lon=106.72, lat=26.4985),  # just outside the city: review
+        route(category="BJ0107", location=at(w.YUNYAN)),
+        route(category="XQ0101", location=at(w.NANMING_WEST_SOUTH)),
+    ]
+
+    found = [text for d in decisions for text in _bilingual(json.loads(json.dumps(d.as_dict())))]
+
+    assert len(found) >= 10
+    assert [t["en"] for t in found if chinese.search(t["en"])] == []
+    assert all(chinese.search(t["zh-hans"]) for t in found)
+    summaries = [d.explanation["summary"]["en"] for d in decisions]
+    assert summaries[0] == (
+        f"By territory first, then owner, rule #{district_rule.id} (SJ @ city 520100) matched; "
+        "lead unit: City management (district 520102)."
+    )
+    assert summaries[3].endswith("lead unit: Power supply (city 520100).")
+    assert summaries[4] == (
+        "No rule decides the lead unit; sent to Command centre / grid management centre (district 520102) for triage."
+    )
+    zh = decisions[0].explanation["summary"]["zh-hans"]
+    assert zh.endswith("（SJ @ 贵阳市（520100）），牵头单位：南明区城管局。")
 
 
 def test_collaborating_departments_are_resolved_up_the_chain(w):
