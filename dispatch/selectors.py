@@ -147,13 +147,17 @@ def _active_assignments() -> Prefetch:
     )
 
 
+# The stages of the SLA sweep (dispatch.services.sla): after a failed verification the unit signs
+# again, so rework runs on the sign deadline; a deadline reached is overdue, as the sweep's red.
+SIGN_STAGE = (Assignment.Status.DISPATCHED, Assignment.Status.REWORK)
+REPLY_STAGE = (Assignment.Status.SIGNED,)
+
+
 def overdue_q(now: dt.datetime | None = None) -> Q:
-    """Open cases whose lead is late to sign or to reply."""
+    """Open cases whose lead is late to sign or to reply: exactly those the SLA sweep marks red."""
     now = now or timezone.now()
     late = Assignment.objects.filter(case_id=OuterRef("pk"), role=Assignment.Role.LEAD).filter(
-        # After a failed verification the unit signs again, so rework runs on the sign deadline.
-        Q(status__in=[Assignment.Status.DISPATCHED, Assignment.Status.REWORK], sign_due__lt=now)
-        | Q(status=Assignment.Status.SIGNED, reply_due__lt=now)
+        Q(status__in=SIGN_STAGE, sign_due__lte=now) | Q(status__in=REPLY_STAGE, reply_due__lte=now)
     )
     return Q(Exists(late)) & ~Q(status__in=Case.TERMINAL)
 

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from dispatch.live import mask_phones
 from dispatch.models import Assignment, Case, CaseEvent
+from dispatch.selectors import REPLY_STAGE, SIGN_STAGE
 
 ACTIONS = (
     ("dispatch", _("派单/改派")),
@@ -185,11 +186,12 @@ class CaseListOutput(serializers.Serializer):
         lead = _lead_assignment(case)
         if lead is None or not case.is_open:
             return False
+        # The same rule as dispatch.selectors.overdue_q, on the prefetched assignment.
         now = timezone.now()
-        if lead.status in (Assignment.Status.DISPATCHED, Assignment.Status.REWORK):
-            return bool(lead.sign_due and lead.sign_due < now)
-        if lead.status == Assignment.Status.SIGNED:
-            return bool(lead.reply_due and lead.reply_due < now)
+        if lead.status in SIGN_STAGE:
+            return bool(lead.sign_due and lead.sign_due <= now)
+        if lead.status in REPLY_STAGE:
+            return bool(lead.reply_due and lead.reply_due <= now)
         return False
 
 

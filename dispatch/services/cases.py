@@ -548,6 +548,17 @@ def _check_handler(*, case_id: int, actor, version, action: str, lead_only: bool
     return case, assignment
 
 
+def _sign(assignment: Assignment, now: dt.datetime) -> None:
+    """Sign the assignment: its reply stage starts green.
+
+    The sign stage's yellow/red belonged to the sign deadline. Their `*_notified_at` stamps stay as
+    history: being older than `signed_at`, the SLA sweep counts them as unset for the reply stage.
+    """
+    assignment.status, assignment.signed_at = A.SIGNED, now
+    assignment.sla_level = Assignment.SlaLevel.GREEN
+    assignment.save(update_fields=["status", "signed_at", "sla_level"])
+
+
 def case_sign(*, case_id: int, actor, version: int, note: str = "") -> Case:
     """Sign for a case (签收). The lead's signature moves the case; a collaborator signs its own part."""
     with transaction.atomic():
@@ -556,14 +567,12 @@ def case_sign(*, case_id: int, actor, version: int, note: str = "") -> Case:
         if assignment.role == Assignment.Role.COLLABORATOR:
             if assignment.status != A.DISPATCHED or not case.is_open:
                 raise InvalidTransition(_("该协办任务已签收。"), status=case.status)
-            assignment.status, assignment.signed_at = A.SIGNED, now
-            assignment.save(update_fields=["status", "signed_at"])
+            _sign(assignment, now)
             record_event(
                 case, kind=K.SIGNED, actor=actor, note=note, data={"assignment": assignment.pk, "role": "collaborator"}
             )
             return case
-        assignment.status, assignment.signed_at = A.SIGNED, now
-        assignment.save(update_fields=["status", "signed_at"])
+        _sign(assignment, now)
         record_event(
             case,
             kind=K.SIGNED,

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dispatch import sla
+from dispatch import selectors, sla
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.notifications import ASSIGNEE, SUPERVISION, Notice, notify_on_commit
 from dispatch.services.cases import record_event
@@ -42,8 +42,9 @@ K = CaseEvent.Kind
 YELLOW = "yellow"
 RED = "red"
 
-SIGN_STAGE = (A.DISPATCHED, A.REWORK)
-REPLY_STAGE = (A.SIGNED,)
+# One definition of the stages, shared with the overdue filter (dispatch.selectors.overdue_q).
+SIGN_STAGE = selectors.SIGN_STAGE
+REPLY_STAGE = selectors.REPLY_STAGE
 _FLAG = {YELLOW: "yellow_notified_at", RED: "red_notified_at"}
 
 

@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from dispatch import live, tasks
 from dispatch.models import Assignment, Case, CaseEvent
-from dispatch.services import case_decide_extension, case_request_extension, case_sign
+from dispatch.selectors import overdue_q
+from dispatch.services import (
+    case_decide_extension,
+    case_reply,
+    case_request_extension,
+    case_sign,
+    case_verify,
+)
 from dispatch.services import sla as sla_services
 from dispatch.tests.sla_world import at, build_sla_world, dispatched_case, events, lead
 
@@ -152,6 +159,91 @@ def test_the_reply_deadline_gets_its_own_warnings_after_the_unit_signs(w):
     stages = [(e.kind, e.data["stage"]) for e in events(case, "sla_yellow", "sla_red")]
     assert stages == [("sla_red", "sign"), ("sla_yellow", "reply"), ("sla_red", "reply")]
     assert lead(case).urge_count == 2
+
+
+def test_a_unit_that_signed_late_is_green_again_until_the_reply_deadline_warns(w):
+    case = dispatched_case(w, at_time=MONDAY_10)
+    sweep(at(2026, 3, 2, 12, 5))  # late to sign: red
+    assert lead(case).sla_level == "red"
+    case.refresh_from_db()
+
+    case_sign(case_id=case.pk, actor=w.handler_a, version=case.version)
+
+    assert lead(case).sla_level == "green"
+    sweep(at(2026, 3, 6, 9, 0))  # the reply deadline is not near yet
+    assert lead(case).sla_level == "green"
+    sweep(at(2026, 3, 6, 13, 0))
+    assert lead(case).sla_level == "yellow"
+
+
+def test_a_reworked_case_signed_again_late_starts_its_reply_stage_green(w):
+    case = dispatched_case(w, at_time=timezone.now())
+    case_sign(case_id=case.pk, actor=w.handler_a, version=case.version)
+    case.refresh_from_db()
+    case_reply(case_id=case.pk, actor=w.handler_a, version=case.version, note="已更换井盖")
+    case.refresh_from_db()
+    case_verify(case_id=case.pk, actor=w.dispatcher_a, version=case.version, passed=False, note="井盖松动")
+    assignment = lead(case)
+    assert assignment.status == "rework"
+    late = assignment.sign_due + timedelta(minutes=1)
+    assert sweep(late).red == [assignment.pk]  # rework waits to be signed again, on the sign deadline
+    case.refresh_from_db()
+
+    case_sign(case_id=case.pk, actor=w.handler_a, version=case.version)
+
+    assert lead(case).sla_level == "green"
+    assert sweep(late + timedelta(minutes=1)).red == []  # the reply deadline is days away
+    assert lead(case).sla_level == "green"
+
+
+def test_a_collaborator_that_signs_late_is_green_again_too(w):
+    case = dispatched_case(w, at_time=MONDAY_10)
+    helper = Assignment.objects.create(
+        case=case,
+        unit=w.unit_b,
+        role=Assignment.Role.COLLABORATOR,
+        dispatched_at=MONDAY_10,
+        sign_due=lead(case).sign_due,
+        reply_due=lead(case).reply_due,
+    )
+    sweep(at(2026, 3, 2, 12, 5))
+    helper.refresh_from_db()
+    assert helper.sla_level == "red"
+    case.refresh_from_db()
+
+    case_sign(case_id=case.pk, actor=w.handler_b, version=case.version)
+
+    helper.refresh_from_db()
+    assert (helper.status, helper.sla_level) == ("signed", "green")
+
+
+def test_the_overdue_filter_names_exactly_the_cases_the_sweep_turns_red(w):
+    now = at(2026, 3, 10, 10, 0)
+    before, after = now - timedelta(hours=1), now + timedelta(hours=1)
+
+    def case_with_lead(status, *, sign_due, reply_due):
+        case = dispatched_case(w, at_time=MONDAY_10)
+        Assignment.objects.filter(case=case).update(status=status, sign_due=sign_due, reply_due=reply_due)
+        if status == "rework":
+            Case.objects.filter(pk=case.pk).update(status=Case.Status.REWORK)
+        elif status == "signed":
+            Case.objects.filter(pk=case.pk).update(status=Case.Status.SIGNED)
+        return case
+
+    late_to_sign = case_with_lead("dispatched", sign_due=before, reply_due=after)
+    due_to_sign_now = case_with_lead("dispatched", sign_due=now, reply_due=after)
+    late_to_reply = case_with_lead("signed", sign_due=before, reply_due=before)
+    rework_late_to_sign_again = case_with_lead("rework", sign_due=before, reply_due=after)
+    # Rework waits for a new signature: its reply deadline does not apply yet.
+    case_with_lead("rework", sign_due=after, reply_due=before)
+    case_with_lead("signed", sign_due=before, reply_due=after)
+    case_with_lead("dispatched", sign_due=after, reply_due=after)
+
+    listed = set(Case.objects.filter(overdue_q(now)).values_list("pk", flat=True))
+    red = set(Assignment.objects.filter(pk__in=sweep(now).red).values_list("case_id", flat=True))
+
+    expected = {late_to_sign.pk, due_to_sign_now.pk, late_to_reply.pk, rework_late_to_sign_again.pk}
+    assert listed == red == expected
 
 
 def test_an_approved_extension_gives_the_new_deadline_fresh_warnings(w):
