@@ -117,7 +117,9 @@ class CaseListFilter(serializers.Serializer):
 # --- outputs -------------------------------------------------------------------------------------
 
 
-class NamedRef(serializers.Serializer):
+class OrganisationRef(serializers.Serializer):
+    """A unit or partner by id and name (its own schema component, apart from other apps' refs)."""
+
     id = serializers.IntegerField()
     name = serializers.CharField()
 
@@ -151,7 +153,7 @@ class CaseListOutput(serializers.Serializer):
     community_code = serializers.CharField()
     street_code = serializers.CharField()
     district_code = serializers.CharField()
-    lead_unit = NamedRef(allow_null=True)
+    lead_unit = OrganisationRef(allow_null=True)
     needs_review = serializers.BooleanField()
     self_resolved = serializers.BooleanField()
     sign_due = serializers.SerializerMethodField()
@@ -200,8 +202,8 @@ class AssignmentOutput(serializers.Serializer):
     role = serializers.CharField()
     status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
-    unit = NamedRef(allow_null=True)
-    partner = NamedRef(allow_null=True)
+    unit = OrganisationRef(allow_null=True)
+    partner = OrganisationRef(allow_null=True)
     dispatched_at = serializers.DateTimeField()
     sign_due = serializers.DateTimeField(allow_null=True)
     reply_due = serializers.DateTimeField(allow_null=True)
