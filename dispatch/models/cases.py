@@ -234,7 +234,11 @@ class CaseEvent(models.Model):
         ordering = ["id"]
         verbose_name = _("工单流转记录")
         verbose_name_plural = _("工单流转记录")
-        indexes = [models.Index(fields=["case", "id"], name="caseevent_case_seq")]
+        indexes = [
+            models.Index(fields=["case", "id"], name="caseevent_case_seq"),
+            # Evaluation and statistics scan events of some kinds within a period.
+            models.Index(fields=["kind", "at"], name="caseevent_kind_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.id} {self.kind}"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from dispatch import services
 from dispatch.models import Case, CaseEvent
@@ -93,3 +96,17 @@ def test_each_event_names_its_actor_and_time(open_case_at, handler_a):
     assert event.actor == handler_a
     assert event.at is not None and event.note == "收到"
     assert (event.from_status, event.to_status) == ("dispatched", "signed")
+
+
+def test_events_of_some_kinds_in_a_period_are_found_through_the_kind_and_time_index(open_case_at):
+    open_case_at()
+    now = timezone.now()
+    in_period = CaseEvent.objects.filter(
+        kind__in=[CaseEvent.Kind.VERIFIED, CaseEvent.Kind.REWORK], at__gte=now - dt.timedelta(days=30), at__lt=now
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A test table is tiny, so make the planner show which index it would use on a big one.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = in_period.explain()
+
+    assert "caseevent_kind_at" in plan
