@@ -50,7 +50,7 @@ def test_an_agent_files_a_call_and_sees_the_routing_decision_with_its_explanatio
         assert "西街道综合执法队" in text
         # The explanation: the principle and the rule that decided it, as the router recorded them.
         assert "按先属地、后属主" in text
-        assert "规则 #1" in text and "采用" in text
+        assert f"规则 #{case.routing['explanation']['matched']} SJ @ 520100" in text and "采用" in text
         assert case.lead_unit.name == "西街道综合执法队"
         page.wait_for_selector(f"#recent-calls li[data-case='{case.pk}']", timeout=WAIT)
         assert "138****5678" in page.inner_text("#recent-calls")

@@ -283,8 +283,12 @@ new LiveSocket(config.api.live, {
     recent.update(event);
     // Closing puts a case in the queue; a callback or a reopening takes it out.
     if (["closed", "revisited", "reopened", "merged"].includes(event.kind)) {
-      clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(loadCallbacks, 500);
+      refreshTimer =
+        refreshTimer ||
+        setTimeout(() => {
+          refreshTimer = null;
+          loadCallbacks();
+        }, 500);
     }
   },
   onState: (state) => {

@@ -122,7 +122,6 @@ export class CaseLayer {
     this.config = config;
     this.features = new Map();
     this.flushTimer = null;
-    this.onChange = () => {};
     map.on("styleimagemissing", (event) => {
       if (event.id.startsWith(COUNT_IMAGE)) drawCount(map, event.id);
     });
@@ -195,18 +194,18 @@ export class CaseLayer {
     return added.map((feature) => feature.id);
   }
 
-  // Several events in a burst become one redraw.
+  // Several changes in a row become one redraw (at most one pending, never pushed back).
   flush(now = false) {
-    clearTimeout(this.flushTimer);
     const apply = () => {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
       const data = { type: "FeatureCollection", features: [...this.features.values()] };
       this.map.getSource(CASE_SOURCE).setData(data);
       this.map.getSource(HEAT_SOURCE).setData(data);
       document.body.dataset.caseCount = String(this.features.size);
-      this.onChange(this);
     };
     if (now) apply();
-    else this.flushTimer = setTimeout(apply, 150);
+    else this.flushTimer = this.flushTimer || setTimeout(apply, 150);
   }
 
   // A short-lived ring where a case just appeared, so a new report catches the eye on a big screen.

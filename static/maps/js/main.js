@@ -75,13 +75,20 @@ function start(cases) {
     document.getElementById(id).addEventListener("change", panels.hotwords);
   }
 
-  // Events arrive in bursts (one transaction writes several); the lists reload once per burst.
+  // Events come in bursts (one transaction writes several) and, city-wide, in a steady stream. Markers
+  // follow within half a second, the lists at most every two; a timer already set is never pushed
+  // back, so a stream that never pauses still gets its updates.
   let changed = new Set();
-  let timer = null;
-  function applyEvents() {
+  let casesTimer = null;
+  let panelsTimer = null;
+  function refreshCases() {
+    casesTimer = null;
     const ids = [...changed];
     changed = new Set();
     cases.refresh(ids).catch((error) => console.warn("cases:", error));
+  }
+  function refreshPanels() {
+    panelsTimer = null;
     panels.summary();
     panels.triage();
     panels.overdue();
@@ -97,8 +104,8 @@ function start(cases) {
     onEvent: (event) => {
       addToFeed(config, event, cases);
       changed.add(event.case);
-      clearTimeout(timer);
-      timer = setTimeout(applyEvents, 400);
+      casesTimer = casesTimer || setTimeout(refreshCases, 400);
+      panelsTimer = panelsTimer || setTimeout(refreshPanels, 1500);
     },
     onState: (state) => {
       const box = document.getElementById("live-status");
