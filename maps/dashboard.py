@@ -23,7 +23,7 @@ from django.utils.translation import pgettext
 
 from dispatch.live import mask_phones
 from dispatch.models import Assignment, Case, CaseEvent
-from dispatch.selectors import Roles, overdue_q, roles_of, visible_cases
+from dispatch.selectors import REPLY_STAGE, SIGN_STAGE, Roles, overdue_q, roles_of, visible_cases
 from grids.models import Area
 from maps.selectors import worst_sla
 
@@ -244,19 +244,16 @@ def _last_returns(case_ids: list[int]) -> dict[int, str]:
 
 
 def overdue_list(user, *, limit: int = QUEUE_LIMIT, now: dt.datetime | None = None) -> dict:
-    """Open cases whose lead unit is late to sign or to reply, the longest overdue first."""
+    """Open cases whose lead unit is late to sign or to reply, the longest overdue first.
+
+    The stages and the comparison are the SLA sweep's (`dispatch.selectors.overdue_q`), so this list
+    and the red markers name the same cases.
+    """
     now = now or timezone.now()
-    status = Assignment.Status
     late = (
-        Assignment.objects.filter(
-            role=Assignment.Role.LEAD,
-            case__in=open_cases(user).values("pk"),
-        )
-        .filter(
-            Q(status=status.DISPATCHED, sign_due__lt=now)
-            | Q(status__in=[status.SIGNED, status.REWORK], reply_due__lt=now)
-        )
-        .annotate(due=DbCase(When(status=status.DISPATCHED, then=F("sign_due")), default=F("reply_due")))
+        Assignment.objects.filter(role=Assignment.Role.LEAD, case__in=open_cases(user).values("pk"))
+        .filter(Q(status__in=SIGN_STAGE, sign_due__lte=now) | Q(status__in=REPLY_STAGE, reply_due__lte=now))
+        .annotate(due=DbCase(When(status__in=SIGN_STAGE, then=F("sign_due")), default=F("reply_due")))
         .select_related("case__category", "unit")
         .order_by("due", "id")
     )
@@ -267,7 +264,7 @@ def overdue_list(user, *, limit: int = QUEUE_LIMIT, now: dt.datetime | None = No
     for assignment in rows:
         row = _queue_row(assignment.case, names)
         row["lead_unit"] = {"id": assignment.unit.pk, "name": assignment.unit.name} if assignment.unit else None
-        row["stage"] = "sign" if assignment.status == status.DISPATCHED else "reply"
+        row["stage"] = "sign" if assignment.status in SIGN_STAGE else "reply"
         row["due"] = assignment.due
         row["late_minutes"] = int((now - assignment.due).total_seconds() // 60)
         row["sla"] = assignment.sla_level

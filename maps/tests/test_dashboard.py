@@ -344,3 +344,13 @@ def test_a_dispatchers_map_opens_on_their_district(client, world, dispatcher, su
 def test_markers_and_lists_link_to_the_case_page(client, world, supervisor):
     client.force_login(supervisor)
     assert page_config(client.get("/maps/"))["api"]["casePage"] == "/cases/0/"
+
+
+def test_a_reworked_case_not_signed_again_in_time_is_late_to_sign(client, open_case_at, supervisor):
+    case = open_case_at(WEST_SOUTH)
+    Assignment.objects.filter(case=case, role="lead").update(
+        status="rework", sign_due=timezone.now() - dt.timedelta(minutes=10)
+    )
+    (row,) = get(client, supervisor, "overdue").json()["results"]
+    assert row["stage"] == "sign"
+    assert get(client, supervisor, "summary").json()["overdue"] == 1
