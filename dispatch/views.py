@@ -58,6 +58,8 @@ PAGE_ROLES = (
     PageRole(GRID_WORKER, gettext_lazy("网格员"), "pages:field"),
 )
 _BY_CODE = {role.code: role for role in PAGE_ROLES}
+MAP_LABEL = gettext_lazy("一张图")
+HOTLINE_LABEL = gettext_lazy("12345热线")
 INBOX_LABEL = gettext_lazy("收件箱")
 FIELD_LABEL = gettext_lazy("网格上报")
 # Where a landing goes while the page behind its URL name is not installed yet.

@@ -97,8 +97,9 @@ fi
 stamp=.venv/.requirements.sha
 if [ "$(sha256sum requirements.txt | cut -d' ' -f1)" != "$(cat $stamp 2>/dev/null)" ]; then
   say "Installing Python packages"
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements.txt
+  # This machine's pip configuration may name local indexes that do not exist; pip only warns about them.
+  .venv/bin/pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/pip install -q -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
   sha256sum requirements.txt | cut -d' ' -f1 > $stamp
 fi
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -164,6 +165,18 @@ def test_a_person_with_one_role_sees_its_name_and_no_menu(client, grid_worker):
     html = page(client, grid_worker, "/field/").content.decode()
     assert 'name="role"' not in html
     assert '<span class="role-name">网格员</span>' in html
+
+
+def nav_links(response) -> list[str]:
+    html = response.content.decode()
+    nav = html[html.index('class="site-nav"') : html.index("</nav>")]
+    return re.findall(r'href="([^"]+)"', nav)
+
+
+def test_the_header_offers_only_the_pages_a_role_may_open(client, handler_a, agent, dispatcher):
+    assert nav_links(page(client, handler_a, "/inbox/")) == ["/inbox/"]
+    assert nav_links(page(client, agent, "/hotline/")) == ["/hotline/"]
+    assert nav_links(page(client, dispatcher, "/maps/")) == ["/maps/", "/inbox/"]
 
 
 # --- inbox ----------------------------------------------------------------------------------------

@@ -24,12 +24,16 @@ def _roles(context) -> tuple[list, object]:
 
 @register.inclusion_tag("dispatch/_nav.html", takes_context=True)
 def page_nav(context) -> dict:
-    """Links to the work areas this user's roles open (inbox, field), besides the map in base.html."""
+    """Links to the work areas this user's roles open, and only those (other pages would answer 403)."""
     roles, _active = _roles(context)
     codes = {role.code for role in roles}
     request = context.get("request")
     current = request.resolver_match.view_name if request is not None and request.resolver_match else ""
     links = []
+    if codes & {views.ROLE_DISPATCHER, views.ROLE_SUPERVISOR}:
+        links.append(("maps:supervisor", views.MAP_LABEL))
+    if views.ROLE_AGENT in codes:
+        links.append(("hotline:console", views.HOTLINE_LABEL))
     if codes & {views.ROLE_HANDLER, views.ROLE_UNIT_ADMIN, views.ROLE_DISPATCHER, views.ROLE_SUPERVISOR}:
         links.append(("pages:inbox", views.INBOX_LABEL))
     if views.GRID_WORKER in codes:
