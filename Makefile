@@ -30,4 +30,7 @@ lint:
 bench: migrate
 	$(PY) manage.py load_demo
 	$(PY) bench/locate.py
+	$(PY) bench/route.py
 	$(PY) bench/tiles.py
+	$(PY) bench/hotline.py
+	$(PY) bench/intake.py
