@@ -68,13 +68,16 @@ class _Index:
 _lock = threading.RLock()
 _index: _Index | None = None
 _jieba_ready = False
+# Our own tokenizer: the category phrases taught to it must not change how other code
+# (the dashboard's hot words) cuts text with jieba's shared default one.
+_tokenizer = jieba.Tokenizer()
 
 
 def words(text: str) -> list[str]:
     """The meaningful words of `text`, in order, each once (jieba search mode, stopwords dropped)."""
     _ensure_jieba()
     seen: dict[str, None] = {}
-    for word in jieba.lcut_for_search(text or ""):
+    for word in _tokenizer.lcut_for_search(text or ""):
         word = word.strip()
         if len(word) < 2 or word in STOPWORDS or not any("\u4e00" <= ch <= "\u9fff" or ch.isalnum() for ch in word):
             continue
@@ -89,7 +92,7 @@ def _ensure_jieba() -> None:
     with _lock:
         if not _jieba_ready:
             jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
+            _tokenizer.initialize()
             _jieba_ready = True
 
 
@@ -110,7 +113,7 @@ def _build(stamp: tuple) -> _Index:
         for phrase in phrases:
             # Short phrases are words callers use whole; longer ones are cut into those.
             if len(phrase) <= 4:
-                jieba.add_word(phrase, freq=2000)
+                _tokenizer.add_word(phrase, freq=2000)
         index.leaves[c.pk] = _Leaf(
             id=c.pk,
             code=c.code,
