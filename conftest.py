@@ -1,0 +1,20 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with none of the cache entries an earlier test left.
+
+    Test databases are rolled back and recreated, so row ids repeat between tests and runs, while
+    the Redis cache is not: an entry keyed by ids from an earlier test must not answer a later one.
+    Only this project's keys (its KEY_PREFIX) are removed, never the rest of the Redis database.
+    """
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    stale = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if stale:
+        client.delete(*stale)
+    yield
