@@ -59,10 +59,10 @@ def refusal(exc: Exception) -> Response:
     return Response(body, status=_HTTP.get(type(exc), status.HTTP_400_BAD_REQUEST))
 
 
-def _detail_or_summary(request, case: Case) -> dict:
+def _detail_or_summary(request, case: Case, *, opened: bool = False) -> dict:
     # After returning or merging a case its former handler may no longer see it; they still get
     # the outcome of their own action, without the timeline.
-    detail = selectors.case_detail(user=request.user, case_id=case.pk)
+    detail = selectors.case_detail(user=request.user, case_id=case.pk, opened=opened)
     if detail is None:
         return CaseListOutput(case).data
     return CaseDetailOutput(detail).data
@@ -141,7 +141,7 @@ class CaseListCreateView(APIView):
             )
         except (DjangoValidationError, services.CaseActionError) as exc:
             return refusal(exc)
-        return Response(_detail_or_summary(request, case), status=status.HTTP_201_CREATED)
+        return Response(_detail_or_summary(request, case, opened=True), status=status.HTTP_201_CREATED)
 
 
 class CaseDetailView(APIView):

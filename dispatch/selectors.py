@@ -201,21 +201,28 @@ def case_list(
     return qs.select_related("category", "lead_unit").prefetch_related(_active_assignments()).order_by("-id")
 
 
-def case_detail(*, user, case_id: int) -> Case | None:
-    """One visible case with its assignments, timeline, photos and merged duplicates; None if unseen."""
-    return (
+def case_detail(*, user, case_id: int, opened: bool = False) -> Case | None:
+    """One visible case with its assignments, timeline, photos and merged duplicates; None if unseen.
+
+    `opened`: the case was opened in the current transaction, so nothing has been merged into it yet.
+    """
+    merged = Case.objects.none() if opened else Case.objects.only("id", "number", "merged_into_id")
+    case = (
         visible_cases(user)
         .select_related("category", "lead_unit", "merged_into")
         .prefetch_related(
-            _active_assignments(),
             Prefetch("assignments", queryset=Assignment.objects.select_related("unit", "partner")),
             Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("id")),
             "attachments",
-            Prefetch("merged_cases", queryset=Case.objects.only("id", "number", "merged_into_id")),
+            Prefetch("merged_cases", queryset=merged),
         )
         .filter(pk=case_id)
         .first()
     )
+    if case is not None:
+        # What _active_assignments() would fetch, taken from the rows already here (same order).
+        case.active_assignments = [a for a in case.assignments.all() if a.status in Assignment.ACTIVE]
+    return case
 
 
 def visible_attachment(*, user, case_id: int, attachment_id: int):

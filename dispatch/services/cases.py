@@ -63,6 +63,7 @@ def record_event(
     note: str = "",
     evidence: Sequence[int] = (),
     data: dict[str, Any] | None = None,
+    save: bool = True,
 ) -> CaseEvent:
     """Append one event, move the case to `to_status` (if given), bump its version and save it.
 
@@ -73,7 +74,8 @@ def record_event(
     if to_status is not None:
         case.status = to_status
     case.version += 1
-    case.save()
+    if save:  # `save=False`: the caller saves the case before the transaction ends
+        case.save()
     event = CaseEvent.objects.create(
         case=case,
         kind=kind,
@@ -152,9 +154,12 @@ def _deadlines(case: Case, start: dt.datetime) -> tuple[dt.datetime, dt.datetime
     return sla.deadlines_for(category=case.category, urgency=case.urgency, start=start)
 
 
-def _assign_lead(case: Case, unit, *, now: dt.datetime) -> Assignment:
-    """Withdraw the current lead (history stays) and dispatch to `unit` with fresh deadlines."""
-    case.assignments.filter(role=Assignment.Role.LEAD, status__in=Assignment.ACTIVE).update(status=A.WITHDRAWN)
+def _assign_lead(case: Case, unit, *, now: dt.datetime, new_case: bool = False) -> Assignment:
+    """Withdraw the current lead (history stays) and dispatch to `unit` with fresh deadlines.
+
+    `new_case`: the case was created in this transaction, so it has no lead to withdraw yet."""
+    if not new_case:
+        case.assignments.filter(role=Assignment.Role.LEAD, status__in=Assignment.ACTIVE).update(status=A.WITHDRAWN)
     sign_due, reply_due = _deadlines(case, now)
     case.lead_unit = unit
     return Assignment.objects.create(
@@ -167,8 +172,17 @@ def _assign_lead(case: Case, unit, *, now: dt.datetime) -> Assignment:
     )
 
 
-def _add_collaborators(case: Case, *, units: Iterable = (), partners: Iterable = (), now: dt.datetime) -> list:
-    active = set(case.assignments.filter(status__in=Assignment.ACTIVE).values_list("unit_id", "partner_id").distinct())
+def _add_collaborators(
+    case: Case, *, units: Iterable = (), partners: Iterable = (), now: dt.datetime, active: set | None = None
+) -> list:
+    """`active`: the (unit_id, partner_id) pairs already assigned, when the caller knows them."""
+    units, partners = list(units), list(partners)
+    if not units and not partners:
+        return []
+    if active is None:
+        active = set(
+            case.assignments.filter(status__in=Assignment.ACTIVE).values_list("unit_id", "partner_id").distinct()
+        )
     sign_due, reply_due = _deadlines(case, now)
     created = []
     for unit in units:
@@ -241,12 +255,30 @@ def _category(category) -> Category:
         return category
     found = None
     if isinstance(category, int):
-        found = Category.objects.filter(pk=category, is_active=True).first()
+        found = _known_category(pk=category)
     elif isinstance(category, str) and category.strip():
-        found = Category.objects.filter(code=category.strip(), is_active=True).first()
+        found = _known_category(code=category.strip())
     if found is None:
         raise ValidationError({"category": [_("未知或已停用的类别：%(c)s。") % {"c": category}]})
     return found
+
+
+def _known_category(*, pk: int | None = None, code: str | None = None) -> Category | None:
+    """The active category, from this process's routing snapshot (kept current by its version key,
+    dispatch.rules); a category the snapshot does not know yet is looked up in the database."""
+    from dispatch import rules
+
+    snapshot = rules.tables()
+    if code is not None:
+        node = snapshot.categories_by_code.get(code)
+        pk_known = node.id if node is not None else None
+    else:
+        pk_known = pk
+    found = snapshot.category_objects.get(pk_known) if pk_known is not None else None
+    if found is not None:
+        return found if found.is_active else None
+    lookup = {"pk": pk} if pk is not None else {"code": code}
+    return Category.objects.filter(is_active=True, **lookup).first()
 
 
 def _validate_open(
@@ -406,7 +438,8 @@ def open_case(
         opened_data: dict[str, Any] = {"source": source, "crs": crs}
         if location is not None:
             opened_data["location"] = routing.get("location") or {"grid": location.grid}
-        record_event(case, kind=K.OPENED, actor=reporter, note="", evidence=photo_ids, data=opened_data)
+        # Every branch below records another event, which saves the case with this one's change too.
+        record_event(case, kind=K.OPENED, actor=reporter, note="", evidence=photo_ids, data=opened_data, save=False)
 
         if self_resolved:
             case.closed_at = now
@@ -420,8 +453,14 @@ def open_case(
                 data={"self_resolved": True},
             )
         elif decision is not None and not decision.triage and decision.lead is not None:
-            _assign_lead(case, decision.lead, now=now)
-            _add_collaborators(case, units=decision.collaborators, partners=decision.partners, now=now)
+            _assign_lead(case, decision.lead, now=now, new_case=True)
+            _add_collaborators(
+                case,
+                units=decision.collaborators,
+                partners=decision.partners,
+                now=now,
+                active={(decision.lead.pk, None)},
+            )
             record_event(
                 case,
                 kind=K.DISPATCHED,
