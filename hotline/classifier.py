@@ -163,14 +163,16 @@ def suggest(text: str, *, limit: int = 5) -> list[dict[str, Any]]:
                 scores[leaf.id] += KEYWORD_HIT + KEYWORD_HIT_PER_CHAR * len(phrase)
                 reasons[leaf.id]["keywords"].append(phrase)
 
-    n_leaves = max(1, len(index.leaves))
+    n_groups = max(1, len({leaf.parent_name for leaf in index.leaves.values()}))
     for word in found:
         holders = index.token_leaves.get(word)
         if not holders:
             continue
-        # 1 for a word only one category uses, less the more categories share it: a keyword the text
-        # contains whole (above) always outweighs a single shared word.
-        weight = math.log(1 + n_leaves / len(holders)) / math.log(1 + n_leaves)
+        # 1 for a word only one group of categories uses, less the more groups share it: 井盖, shared
+        # by the five manhole-cover leaves of one group, says as much as a word only one leaf uses.
+        # A keyword the text contains whole (above) always outweighs a single shared word.
+        groups = {index.leaves[leaf_id].parent_name for leaf_id in holders}
+        weight = math.log(1 + n_groups / len(groups)) / math.log(1 + n_groups)
         for leaf_id in holders:
             if word not in reasons[leaf_id]["keywords"]:
                 scores[leaf_id] += weight

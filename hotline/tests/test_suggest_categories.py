@@ -48,6 +48,12 @@ PHRASINGS = {
 }
 
 
+def test_a_word_shared_by_one_group_outweighs_an_incidental_word(world):
+    # 井盖 is held by every manhole-cover leaf of one group; 车辆 only by 废弃车辆.
+    suggestions = classifier.suggest("花果园附近井盖松动，车辆经过响声很大，担心有人踩空")
+    assert suggestions[0]["name"].endswith("井盖"), [(s["code"], s["name"], s["score"]) for s in suggestions]
+
+
 @pytest.mark.parametrize(
     ("code", "text"), [(code, text) for code, texts in PHRASINGS.items() for text in texts], ids=lambda v: str(v)
 )
