@@ -663,7 +663,7 @@ def report(results: dict, args, lead: dict) -> list[str]:
         ],
         "",
         f"Target ≥ 200 cases/s: {verdict(c['per_s'] >= 200)}; p95 ≤ 50 ms: {verdict(c['p95_ms'] <= 50)} "
-        "(production settings: a new database connection per request).",
+        "(DATABASE_POOL_MAX=0: a new database connection per request; the ASGI server's default is a pool of 8).",
         "",
         "The same POSTs one at a time inside the bench process (Django test client; no server, no concurrency): "
         f"case p50 {i['cases']['p50_ms']:.1f} ms / p95 {i['cases']['p95_ms']:.1f} ms; bare insert p50 "

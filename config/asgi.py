@@ -4,6 +4,10 @@ from urllib.parse import parse_qs
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The ASGI server keeps a psycopg pool by default: a new connection per request cost case intake more
+# than its queries (bench/RESULTS.md, ## intake); DATABASE_POOL_MAX=0 turns it off. Tests and
+# management commands keep the settings default.
+os.environ.setdefault("DATABASE_POOL_MAX", "8")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
