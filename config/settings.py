@@ -115,8 +115,9 @@ try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE)}
 except Exception as exc:  # dj_database_url raises plain ValueError/KeyError on junk
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {DATABASE_URL!r} ({exc}).") from None
-# Opt-in: a psycopg pool of up to DATABASE_POOL_MAX connections per process, reused across requests
-# (ASGI's thread per request cannot keep its own). bench/intake.py --pool measures the difference.
+# A psycopg pool of up to DATABASE_POOL_MAX connections per process, reused across requests (ASGI's
+# thread per request cannot keep its own). Off here, for commands, Celery's forked workers and tests;
+# the web server's entry point (config/asgi.py) defaults it to 8. bench/intake.py measures both.
 DATABASE_POOL_MAX = env_number("DATABASE_POOL_MAX", 0, int)
 if DATABASE_POOL_MAX > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
