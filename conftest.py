@@ -18,3 +18,17 @@ def _fresh_cache():
     if stale:
         client.delete(*stale)
     yield
+
+
+@pytest.fixture
+def api():
+    """`api(user)` → an APIClient sending that user's token (its `token` attribute); `api()` is anonymous."""
+    from rest_framework.test import APIClient
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {user.token}")
+        return client
+
+    return make

@@ -25,7 +25,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from PIL import Image
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from dispatch import services
 from dispatch.models import Case, Category, ResponsibilityRule
@@ -200,19 +199,6 @@ def dispatcher_yunyan(world):
 @pytest.fixture
 def supervisor(world):
     return _person("supervisor", unit=world.units["city-zongzhi"], role="supervisor")
-
-
-@pytest.fixture
-def api():
-    """`api(user)` → an APIClient sending that user's token; `api()` is anonymous."""
-
-    def make(user=None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {user.token}")
-        return client
-
-    return make
 
 
 def fresh(user):

@@ -21,7 +21,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from dispatch import demo_catalog
 from dispatch import services as dispatch_services
@@ -208,19 +207,6 @@ def grid_worker(world):
 @pytest.fixture
 def nobody(world):
     return _person("nobody")
-
-
-@pytest.fixture
-def api():
-    """`api(user)` → an APIClient sending that user's token; `api()` is anonymous."""
-
-    def make(user=None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {user.token}")
-        return client
-
-    return make
 
 
 def fresh(user):
