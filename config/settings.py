@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so a view's lost database connection becomes a 503 with Retry-After, not a 500.
+    "config.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -154,6 +156,11 @@ LIVE_REPLAY_LIMIT = env_number("LIVE_REPLAY_LIMIT", 500, int)
 LIVE_RECHECK_SECONDS = env_number("LIVE_RECHECK_SECONDS", 10.0)
 # How often (seconds) an idle socket re-checks that its user is still active; 0 = never.
 LIVE_SESSION_CHECK_SECONDS = env_number("LIVE_SESSION_CHECK_SECONDS", 300.0)
+# How often (seconds) a server with open sockets checks that PostgreSQL and Redis answer, to tell
+# the sockets it is degraded (dispatch/live_status.py).
+LIVE_STATUS_SECONDS = env_number("LIVE_STATUS_SECONDS", 5.0)
+if LIVE_STATUS_SECONDS <= 0:
+    raise ImproperlyConfigured(f"LIVE_STATUS_SECONDS must be positive, not {LIVE_STATUS_SECONDS}.")
 
 # Transactional outbox (dispatch/outbox.py): events and tasks that did not reach Redis at commit.
 # The relay runs this often (seconds), leaves rows younger than OUTBOX_GRACE_SECONDS to the process
@@ -259,8 +266,11 @@ CASE_PHOTO_MAX_PIXELS = env_number("CASE_PHOTO_MAX_PIXELS", 50_000_000, int)
 CASE_PHOTOS_MAX = env_number("CASE_PHOTOS_MAX", 6, int)
 if CASE_PHOTO_MAX_BYTES < 1 or CASE_PHOTO_MAX_PIXELS < 1 or CASE_PHOTOS_MAX < 0:
     raise ImproperlyConfigured("CASE_PHOTO_MAX_BYTES/_PIXELS must be positive and CASE_PHOTOS_MAX 0 or more.")
-# A reservation older than this (seconds) belongs to a process that died; a retry may take it over.
-IDEMPOTENCY_IN_FLIGHT_SECONDS = env_number("IDEMPOTENCY_IN_FLIGHT_SECONDS", 120.0)
+# Idempotency keys are kept this long (hours) and then removed by a periodic task: a retry within it
+# gets the first answer, a request after it is new.
+IDEMPOTENCY_KEY_TTL_HOURS = env_number("IDEMPOTENCY_KEY_TTL_HOURS", 24.0)
+if IDEMPOTENCY_KEY_TTL_HOURS <= 0:
+    raise ImproperlyConfigured(f"IDEMPOTENCY_KEY_TTL_HOURS must be positive, not {IDEMPOTENCY_KEY_TTL_HOURS}.")
 
 # SLA and evaluation (dispatch/sla.py, dispatch/tasks.py, dispatch/evaluation.py)
 # Deadlines are counted on the Chinese working calendar in this zone whatever TIME_ZONE says.
@@ -313,6 +323,11 @@ CELERY_BEAT_SCHEDULE["dispatch-relay-outbox"] = {
     "task": "dispatch.tasks.relay_outbox",
     "schedule": OUTBOX_RELAY_SECONDS,
     "options": {"expires": max(OUTBOX_RELAY_SECONDS, 1.0)},
+}
+CELERY_BEAT_SCHEDULE["dispatch-expire-idempotency-keys"] = {
+    "task": "dispatch.tasks.expire_idempotency_keys",
+    "schedule": 3600.0,
+    "options": {"expires": 3000},
 }
 CELERY_BEAT_SCHEDULE["dispatch-sweep-deadlines"] = {
     "task": "dispatch.tasks.sweep_deadlines",

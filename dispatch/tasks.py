@@ -44,3 +44,11 @@ def deliver_notice(*, outbox_id: int, notice: dict) -> bool:
             return False
         deliver(Notice.from_dict(notice))
     return True
+
+
+@shared_task(name="dispatch.tasks.expire_idempotency_keys", ignore_result=True)
+def expire_idempotency_keys() -> int:
+    """Beat runs this hourly: delete idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS."""
+    from dispatch.idempotency import expire_keys
+
+    return expire_keys()

@@ -51,3 +51,21 @@ async def test_a_socket_that_reconnects_after_the_outage_replays_every_missed_ev
     assert [(await next_event(socket))["seq"] for _ in missed] == missed
     assert await next_event(socket) == {"type": "resumed", "seq": missed[-1]}
     await socket.disconnect()
+
+
+async def test_a_socket_is_told_the_server_is_degraded_stays_open_and_is_told_when_it_recovers(
+    world,  # noqa: F811
+    settings,
+):
+    settings.LIVE_STATUS_SECONDS = 0.2
+    socket = await connect(token=world.handler_a.token)
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    assert await socket.receive_json_from(timeout=10) == {"type": "status", "degraded": ["redis"]}
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=3) == {"type": "pong"}  # still open, still answering
+
+    settings.REDIS_URL = redis_url = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    assert redis_url.startswith("redis://")
+    assert await socket.receive_json_from(timeout=10) == {"type": "status", "degraded": []}
+    await socket.disconnect()
