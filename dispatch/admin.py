@@ -4,12 +4,13 @@ reloads its routing tables. A calendar year's rows are saved by the admin's own 
 each day), then `calendar_year_edited` bumps the calendar version and recomputes open deadlines in the
 same transaction."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dispatch import catalog
-from dispatch.models import CalendarDay, CalendarYear, Category, ResponsibilityRule
+from dispatch.models import CalendarDay, CalendarYear, Case, Category, EvaluationSettings, ResponsibilityRule
 from dispatch.services import calendar as calendar_services
 
 
@@ -134,3 +135,36 @@ class CalendarYearAdmin(admin.ModelAdmin):
             gettext("%(count)d 件在办工单的时限已按新日历重新计算。") % {"count": len(recomputed.cases)},
             messages.INFO,
         )
+
+
+class EvaluationSettingsForm(forms.ModelForm):
+    channels = forms.TypedMultipleChoiceField(
+        label=_("计入考评的渠道"),
+        choices=Case.Source.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("只有这些渠道受理的工单计入考评。"),
+    )
+
+    class Meta:
+        model = EvaluationSettings
+        fields = (
+            "city",
+            "response_weight",
+            "resolution_weight",
+            "satisfaction_weight",
+            "period",
+            "period_days",
+            "channels",
+        )
+
+
+@admin.register(EvaluationSettings)
+class EvaluationSettingsAdmin(admin.ModelAdmin):
+    """One row per city; the weights start from EVALUATION_WEIGHTS (docs/evaluation.md)."""
+
+    form = EvaluationSettingsForm
+    list_display = ("city", "response_weight", "resolution_weight", "satisfaction_weight", "period", "period_days")
+    readonly_fields = ("updated_at",)
+
+    def get_fields(self, request, obj=None):
+        return (*EvaluationSettingsForm.Meta.fields, "updated_at")
