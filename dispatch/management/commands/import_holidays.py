@@ -52,7 +52,9 @@ class Command(BaseCommand):
             return
         self.stdout.write("saving the year and recomputing the deadlines of open cases…")
         try:
-            record, recomputed = calendar_year_import(year=year, days=days, source=source or Path(file).name)
+            record, recomputed = calendar_year_import(
+                year=year, days=days, source=source or ("stdin" if file == "-" else Path(file).name)
+            )
         except ValidationError as exc:
             raise CommandError("\n".join(exc.messages)) from None
         self.stdout.write(
