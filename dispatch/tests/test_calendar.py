@@ -165,6 +165,15 @@ def test_manage_py_import_holidays_reads_a_file_and_says_what_it_did(tmp_path, c
     assert CalendarDay.objects.filter(year=2031).count() == 9
 
 
+def test_manage_py_import_holidays_reads_standard_input(monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("2031-01-01 holiday 元旦\n"))
+    call_command("import_holidays", "-")
+    assert CalendarYear.objects.get(year=2031).source == "stdin"
+    assert not sla.is_working_day(dt.date(2031, 1, 1))
+
+
 def test_manage_py_import_holidays_dry_run_saves_nothing_and_a_bad_file_is_an_error(tmp_path):
     path = tmp_path / "2031.txt"
     path.write_text(YEAR_2031, encoding="utf-8")
@@ -388,6 +397,8 @@ def test_the_dispatchers_map_shows_the_gap_and_hides_it_once_covered(client, w):
     client.force_login(w.dispatcher_a)
     page = client.get("/maps/").content.decode()
     assert 'id="calendar-warning"' in page and str(today.year) in page
+    english = client.get("/en/maps/").content.decode()
+    assert "The working calendar has no holidays for" in english
     _cover(today.year, today.year + 1)
     assert 'id="calendar-warning"' not in client.get("/maps/").content.decode()
 
