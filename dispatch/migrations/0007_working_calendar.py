@@ -6,44 +6,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dispatch', '0006_caseevent_kind_at_index'),
+        ("dispatch", "0006_caseevent_kind_at_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalendarYear',
+            name="CalendarYear",
             fields=[
-                ('year', models.PositiveSmallIntegerField(primary_key=True, serialize=False, validators=[django.core.validators.MinValueValidator(1990), django.core.validators.MaxValueValidator(2200)], verbose_name='年份')),
-                ('source', models.CharField(blank=True, help_text='例如：国务院办公厅通知文号', max_length=200, verbose_name='来源')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        primary_key=True,
+                        serialize=False,
+                        validators=[
+                            django.core.validators.MinValueValidator(1990),
+                            django.core.validators.MaxValueValidator(2200),
+                        ],
+                        verbose_name="年份",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="例如：国务院办公厅通知文号", max_length=200, verbose_name="来源"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '工作日历年度',
-                'verbose_name_plural': '工作日历年度',
-                'ordering': ['-year'],
+                "verbose_name": "工作日历年度",
+                "verbose_name_plural": "工作日历年度",
+                "ordering": ["-year"],
             },
         ),
         migrations.AlterField(
-            model_name='caseevent',
-            name='kind',
-            field=models.CharField(choices=[('opened', '受理'), ('triaged', '转待分拨'), ('dispatched', '派单'), ('signed', '签收'), ('returned', '退单'), ('replied', '办结反馈'), ('verifying', '待核查'), ('verified', '核查通过'), ('rework', '核查不通过，返工'), ('closed', '结案'), ('revisited', '回访满意'), ('reopened', '回访不满意，重新办理'), ('merged', '并单'), ('merged_in', '并入重复工单'), ('rejected', '不予受理'), ('extension_requested', '申请延期'), ('extension_approved', '批准延期'), ('extension_denied', '不批准延期'), ('urged', '督办'), ('sla_yellow', '超时预警'), ('sla_red', '已超时'), ('deadlines_recomputed', '时限重算'), ('comment', '备注')], max_length=24, verbose_name='类型'),
+            model_name="caseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("opened", "受理"),
+                    ("triaged", "转待分拨"),
+                    ("dispatched", "派单"),
+                    ("signed", "签收"),
+                    ("returned", "退单"),
+                    ("replied", "办结反馈"),
+                    ("verifying", "待核查"),
+                    ("verified", "核查通过"),
+                    ("rework", "核查不通过，返工"),
+                    ("closed", "结案"),
+                    ("revisited", "回访满意"),
+                    ("reopened", "回访不满意，重新办理"),
+                    ("merged", "并单"),
+                    ("merged_in", "并入重复工单"),
+                    ("rejected", "不予受理"),
+                    ("extension_requested", "申请延期"),
+                    ("extension_approved", "批准延期"),
+                    ("extension_denied", "不批准延期"),
+                    ("urged", "督办"),
+                    ("sla_yellow", "超时预警"),
+                    ("sla_red", "已超时"),
+                    ("deadlines_recomputed", "时限重算"),
+                    ("comment", "备注"),
+                ],
+                max_length=24,
+                verbose_name="类型",
+            ),
         ),
         migrations.CreateModel(
-            name='CalendarDay',
+            name="CalendarDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True, verbose_name='日期')),
-                ('kind', models.CharField(choices=[('holiday', '放假'), ('workday', '调休上班')], max_length=8, verbose_name='类型')),
-                ('name', models.CharField(blank=True, help_text='例如：春节、国庆节调休', max_length=60, verbose_name='名称')),
-                ('year', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='dispatch.calendaryear', verbose_name='年份')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField(unique=True, verbose_name="日期")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("holiday", "放假"), ("workday", "调休上班")], max_length=8, verbose_name="类型"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        blank=True, help_text="例如：春节、国庆节调休", max_length=60, verbose_name="名称"
+                    ),
+                ),
+                (
+                    "year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days",
+                        to="dispatch.calendaryear",
+                        verbose_name="年份",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '节假日与调休',
-                'verbose_name_plural': '节假日与调休',
-                'ordering': ['date'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('date__year', models.F('year_id'))), name='calendarday_in_its_year')],
+                "verbose_name": "节假日与调休",
+                "verbose_name_plural": "节假日与调休",
+                "ordering": ["date"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("date__year", models.F("year_id"))), name="calendarday_in_its_year"
+                    )
+                ],
             },
         ),
     ]

@@ -29,7 +29,10 @@ def seed(apps, schema_editor):
     CalendarDay = apps.get_model("dispatch", "CalendarDay")
     version = getattr(chinese_calendar, "__version__", "")
     rows: dict[int, list] = {}
-    for table, kind, suffix in ((chinese_calendar.holidays, "holiday", ""), (chinese_calendar.workdays, "workday", "调休")):
+    for table, kind, suffix in (
+        (chinese_calendar.holidays, "holiday", ""),
+        (chinese_calendar.workdays, "workday", "调休"),
+    ):
         for day, name in table.items():
             label = NAMES.get(name, name) + suffix
             rows.setdefault(day.year, []).append((day, kind, label))

@@ -8,30 +8,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dispatch', '0008_seed_working_calendar'),
-        ('grids', '0001_initial'),
+        ("dispatch", "0008_seed_working_calendar"),
+        ("grids", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EvaluationSettings',
+            name="EvaluationSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('response_weight', models.FloatField(default=dispatch.models.evaluation.default_response_weight, validators=[django.core.validators.MinValueValidator(0)], verbose_name='响应率权重')),
-                ('resolution_weight', models.FloatField(default=dispatch.models.evaluation.default_resolution_weight, validators=[django.core.validators.MinValueValidator(0)], verbose_name='解决率权重')),
-                ('satisfaction_weight', models.FloatField(default=dispatch.models.evaluation.default_satisfaction_weight, validators=[django.core.validators.MinValueValidator(0)], verbose_name='满意率权重')),
-                ('period', models.CharField(choices=[('days', '最近 N 天'), ('week', '本周（周一起）'), ('month', '本月'), ('quarter', '本季度')], default='days', help_text='不指定起止日期时的考评区间，截至今天（含）。', max_length=8, verbose_name='默认考评周期')),
-                ('period_days', models.PositiveSmallIntegerField(default=30, help_text='周期为“最近 N 天”时的 N。', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(366)], verbose_name='天数')),
-                ('channels', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('hotline', '12345热线'), ('field', '网格员上报'), ('open311', 'Open311'), ('api', '接口')], max_length=10), default=dispatch.models.evaluation.all_channels, help_text='只有这些渠道受理的工单计入考评。', size=None, verbose_name='计入考评的渠道')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('city', models.OneToOneField(limit_choices_to={'level': 'city'}, on_delete=django.db.models.deletion.PROTECT, related_name='evaluation_settings', to='grids.area', verbose_name='城市')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "response_weight",
+                    models.FloatField(
+                        default=dispatch.models.evaluation.default_response_weight,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="响应率权重",
+                    ),
+                ),
+                (
+                    "resolution_weight",
+                    models.FloatField(
+                        default=dispatch.models.evaluation.default_resolution_weight,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="解决率权重",
+                    ),
+                ),
+                (
+                    "satisfaction_weight",
+                    models.FloatField(
+                        default=dispatch.models.evaluation.default_satisfaction_weight,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="满意率权重",
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[
+                            ("days", "最近 N 天"),
+                            ("week", "本周（周一起）"),
+                            ("month", "本月"),
+                            ("quarter", "本季度"),
+                        ],
+                        default="days",
+                        help_text="不指定起止日期时的考评区间，截至今天（含）。",
+                        max_length=8,
+                        verbose_name="默认考评周期",
+                    ),
+                ),
+                (
+                    "period_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="周期为“最近 N 天”时的 N。",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(366),
+                        ],
+                        verbose_name="天数",
+                    ),
+                ),
+                (
+                    "channels",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("hotline", "12345热线"),
+                                ("field", "网格员上报"),
+                                ("open311", "Open311"),
+                                ("api", "接口"),
+                            ],
+                            max_length=10,
+                        ),
+                        default=dispatch.models.evaluation.all_channels,
+                        help_text="只有这些渠道受理的工单计入考评。",
+                        size=None,
+                        verbose_name="计入考评的渠道",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "city",
+                    models.OneToOneField(
+                        limit_choices_to={"level": "city"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluation_settings",
+                        to="grids.area",
+                        verbose_name="城市",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '考评设置',
-                'verbose_name_plural': '考评设置',
-                'constraints': [models.CheckConstraint(condition=models.Q(('response_weight__gte', 0), ('resolution_weight__gte', 0), ('satisfaction_weight__gte', 0)), name='evaluation_weights_not_negative'), models.CheckConstraint(condition=models.Q(('response_weight__gt', 0), ('resolution_weight__gt', 0), ('satisfaction_weight__gt', 0), _connector='OR'), name='evaluation_weights_not_all_zero'), models.CheckConstraint(condition=models.Q(('period_days__gte', 1), ('period_days__lte', 366)), name='evaluation_period_days_range'), models.CheckConstraint(condition=models.Q(('channels__len__gt', 0)), name='evaluation_channels_not_empty')],
+                "verbose_name": "考评设置",
+                "verbose_name_plural": "考评设置",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("response_weight__gte", 0), ("resolution_weight__gte", 0), ("satisfaction_weight__gte", 0)
+                        ),
+                        name="evaluation_weights_not_negative",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("response_weight__gt", 0),
+                            ("resolution_weight__gt", 0),
+                            ("satisfaction_weight__gt", 0),
+                            _connector="OR",
+                        ),
+                        name="evaluation_weights_not_all_zero",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("period_days__gte", 1), ("period_days__lte", 366)),
+                        name="evaluation_period_days_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("channels__len__gt", 0)), name="evaluation_channels_not_empty"
+                    ),
+                ],
             },
         ),
     ]
