@@ -331,6 +331,17 @@ def test_the_admin_refuses_a_make_up_day_on_a_weekday_and_a_date_outside_the_yea
     assert not CalendarYear.objects.filter(year=2031).exists()
 
 
+def test_deleting_a_year_in_the_admin_recomputes_too(client, w):
+    _admin(client)
+    import_2031()
+    case = dispatched_case(w, at_time=at(2030, 12, 31, 10, 0))
+    response = client.post("/admin/dispatch/calendaryear/2031/delete/", {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert not CalendarYear.objects.filter(year=2031).exists()
+    assert lead(case).reply_due == at(2031, 1, 7, 10, 0)
+    assert len(events(case, "deadlines_recomputed")) == 1
+
+
 def test_the_admin_lists_years_and_opens_one(client):
     _admin(client)
     assert client.get("/admin/dispatch/calendaryear/").status_code == 200
