@@ -23,3 +23,7 @@ def raise_sla_level(assignment_id: int, level: str) -> bool:
     from dispatch.services.sla import assignment_raise_level
 
     return assignment_raise_level(assignment_id=int(assignment_id), level=level)
+
+
+# Celery's autodiscovery imports each app's `tasks` module only; supervision's live in its package.
+from dispatch.supervision.tasks import run_rules  # noqa: E402, F401

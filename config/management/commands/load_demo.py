@@ -8,6 +8,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from dispatch import demo as dispatch_demo
+from dispatch.supervision import demo as supervision_demo
 from grids import demo as grids_demo
 from hotline import demo as hotline_demo
 from partners import demo as partners_demo
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             ("organisations and people", lambda: partners_demo.load(seed=seed, stdout=self.stdout)),
             ("categories and rules", lambda: dispatch_demo.load(seed=seed, stdout=self.stdout)),
             ("hotline places and Open311 questions", lambda: hotline_demo.load(seed=seed, stdout=self.stdout)),
+            ("supervision: planted misconduct", lambda: supervision_demo.load(seed=seed, stdout=self.stdout)),
         ]
         for index, (name, step) in enumerate(steps, start=1):
             self.stdout.write(self.style.MIGRATE_HEADING(f"[{index}/{len(steps)}] {name}"))
