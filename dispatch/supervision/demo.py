@@ -362,7 +362,12 @@ def plant_history(plan: Plan, *, now: dt.datetime | None = None, seed: int = 202
     writer = _Writer(plan, now=now, rng=rng, grids=_grids_for({u.pk: u for u in everyone}.values()))
 
     def starts(n: int) -> list[dt.datetime]:
-        return sorted(now - dt.timedelta(days=rng.uniform(12, 24)) for _ in range(n))
+        # Calls come in during the day: 08:30–18:00 local, 12 to 24 days ago.
+        found = []
+        for _ in range(n):
+            day = timezone.localtime(now - dt.timedelta(days=rng.randint(12, 24))).replace(hour=8, minute=30)
+            found.append(day + dt.timedelta(minutes=rng.randint(0, 570)))
+        return sorted(found)
 
     for unit in plan.honest:
         for start in starts(CASES_PER_UNIT):
@@ -451,6 +456,16 @@ def demo_plan(out) -> Plan | None:
     handlers: dict[int, Any] = {}
     for m in Membership.objects.filter(role__in=["handler", "unit_admin"], unit__isnull=False).select_related("user"):
         handlers.setdefault(m.unit_id, m.user)
+    # Every unit in the history acts through someone; units without a demo login get a named handler
+    # who cannot log in (no password), so the log reads like a real one.
+    self_unit = (planted.get("self_verification") or [None])[0]
+    for unit in {u.pk: u for u in [*honest, *(u for us in planted.values() for u in us)]}.values():
+        if unit.pk not in handlers and unit is not self_unit:
+            person, _changed = partner_services.person_ensure(
+                username=f"demo-{unit.code}", password=None, full_name=f"{unit.name}处置人员"
+            )
+            partner_services.membership_ensure(user=person, role=Membership.Role.HANDLER, unit=unit)
+            handlers[unit.pk] = person
     agent = User.objects.filter(username="agent").first()
     verifier = User.objects.filter(username="gridworker").first()
     gaming, _changed = partner_services.person_ensure(
@@ -459,14 +474,13 @@ def demo_plan(out) -> Plan | None:
     hotline = Unit.objects.filter(department="hotline", level="city", is_active=True).first()
     if hotline is not None:
         partner_services.membership_ensure(user=gaming, role=Membership.Role.AGENT, unit=hotline)
-    self_unit = (planted.get("self_verification") or [None])[0]
     self_verifier = None
     if self_unit is not None:
         self_verifier, _changed = partner_services.person_ensure(
             username="handler_selfcheck", password=None, full_name="吴刚（演示：自办自核）"
         )
         partner_services.membership_ensure(user=self_verifier, role=Membership.Role.HANDLER, unit=self_unit)
-        handlers.setdefault(self_unit.pk, self_verifier)
+        handlers[self_unit.pk] = self_verifier
     return Plan(
         honest=honest,
         planted=planted,

@@ -14,7 +14,7 @@ from django.db.models import Case as DbCase
 from django.db.models import IntegerField, Prefetch, QuerySet, Value, When
 
 from dispatch.models import Case, CaseEvent
-from dispatch.selectors import roles_of
+from dispatch.selectors import roles_of, visible_cases
 from dispatch.supervision.models import SEVERITY_RANK, Finding, FindingEntry, RuleSetting
 
 
@@ -81,8 +81,19 @@ def finding_list(
     )
 
 
+EVIDENCE_FIELDS = (
+    *("id", "case_id", "case__number", "kind", "at", "note", "evidence", "data"),
+    *("actor__username", "actor__first_name", "actor__last_name"),
+)
+
+
 def finding_detail(*, user, finding_id: int) -> Finding | None:
-    """One visible finding with its history, its cases and the event-log rows that prove it."""
+    """One visible finding with its history, its cases and the event-log rows that prove it.
+
+    A unit sees only its cases, here too: a case the unit no longer holds (it returned it, say) is
+    left out of `cases`, and its event-log rows keep only what the unit did or knew (number, time,
+    kind) — each row's `visible` says whether its case is one the viewer may open.
+    """
     finding = (
         visible_findings(user)
         .select_related("rule", "unit", "person")
@@ -92,18 +103,24 @@ def finding_detail(*, user, finding_id: int) -> Finding | None:
     )
     if finding is None:
         return None
-    finding.evidence = list(
-        CaseEvent.objects.filter(pk__in=finding.event_ids)
-        .select_related("case", "actor")
-        .only("id", "case_id", "case__number", "kind", "at", "actor__username", "note", "evidence", "data")
-        .order_by("at", "id")
-    )
+    access = supervision_access(user)
+    cases = Case.objects.filter(pk__in=finding.case_ids)
+    if not access.acts:
+        cases = cases.filter(pk__in=visible_cases(user).values("pk"))
     finding.cases = list(
-        Case.objects.filter(pk__in=finding.case_ids)
-        .select_related("category", "lead_unit")
+        cases.select_related("category", "lead_unit")
         .only("id", "number", "status", "category__code", "category__name", "lead_unit__name", "created_at")
         .order_by("id")
     )
+    visible = {c.pk for c in finding.cases}
+    finding.evidence = list(
+        CaseEvent.objects.filter(pk__in=finding.event_ids)
+        .select_related("case", "actor")
+        .only(*EVIDENCE_FIELDS)
+        .order_by("at", "id")
+    )
+    for event in finding.evidence:
+        event.visible = event.case_id in visible
     return finding
 
 
