@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from dispatch.models import Case
@@ -158,26 +159,26 @@ def supervision_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
 
 
 FIGURE_LABELS = {
-    "window_days": "统计窗口（天）",
-    "dispatched": "派单",
-    "returned": "退单",
-    "rate": "退单率（%）",
-    "returns": "退单次数",
-    "units": "涉及单位数",
-    "replies": "办结反馈",
-    "without_photos": "无照片反馈",
-    "share": "占比（%）",
-    "quick": "几分钟内办结",
-    "in_last_minutes": "期限前最后时段内反馈",
-    "minutes": "最后时段（分钟）",
-    "signed": "签收",
-    "extended": "申请延期",
-    "idle_until_red": "签收后无动作直至超时",
-    "callbacks": "回访总数",
-    "bursts": "连续回访串数",
-    "in_bursts": "串内回访数",
-    "median_gap_seconds": "间隔中位数（秒）",
-    "self_verified": "自办自核件数",
+    "window_days": gettext_lazy("统计窗口（天）"),
+    "dispatched": gettext_lazy("派单"),
+    "returned": gettext_lazy("退单"),
+    "rate": gettext_lazy("退单率（%）"),
+    "returns": gettext_lazy("退单次数"),
+    "units": gettext_lazy("涉及单位数"),
+    "replies": gettext_lazy("办结反馈"),
+    "without_photos": gettext_lazy("无照片反馈"),
+    "share": gettext_lazy("占比（%）"),
+    "quick": gettext_lazy("几分钟内办结"),
+    "in_last_minutes": gettext_lazy("期限前最后时段内反馈"),
+    "minutes": gettext_lazy("最后时段（分钟）"),
+    "signed": gettext_lazy("签收"),
+    "extended": gettext_lazy("申请延期"),
+    "idle_until_red": gettext_lazy("签收后无动作直至超时"),
+    "callbacks": gettext_lazy("回访总数"),
+    "bursts": gettext_lazy("连续回访串数"),
+    "in_bursts": gettext_lazy("串内回访数"),
+    "median_gap_seconds": gettext_lazy("间隔中位数（秒）"),
+    "self_verified": gettext_lazy("自办自核件数"),
 }
 
 
@@ -188,7 +189,7 @@ def _figure_rows(figures: dict) -> list[tuple[str, str]]:
             continue
         if isinstance(value, dict):
             value = "，".join(f"{k}: {v}" for k, v in value.items())
-        rows.append((_(FIGURE_LABELS.get(key, key)), value))
+        rows.append((str(FIGURE_LABELS.get(key, key)), value))
     return rows
 
 
@@ -249,18 +250,18 @@ def supervision_run(request: HttpRequest) -> HttpResponse:
 
 
 EXPORT_COLUMNS = (
-    "编号",
-    "规则",
-    "严重程度",
-    "状态",
-    "对象",
-    "涉及单位",
-    "情况",
-    "工单数",
-    "工单编号",
-    "证据流转记录",
-    "首次发现",
-    "最近发现",
+    gettext_lazy("编号"),
+    gettext_lazy("规则"),
+    gettext_lazy("严重程度"),
+    gettext_lazy("状态"),
+    gettext_lazy("对象"),
+    gettext_lazy("涉及单位"),
+    gettext_lazy("情况"),
+    gettext_lazy("工单数"),
+    gettext_lazy("工单编号"),
+    gettext_lazy("证据流转记录"),
+    gettext_lazy("首次发现"),
+    gettext_lazy("最近发现"),
 )
 
 
@@ -299,7 +300,7 @@ def supervision_export(request: HttpRequest) -> HttpResponse:
     ]
     return spreadsheet_response(
         rows=rows,
-        columns=[_(c) for c in EXPORT_COLUMNS],
+        columns=[str(c) for c in EXPORT_COLUMNS],
         filename=_("监察发现"),
         fmt=fmt,
         title=_("监察发现"),

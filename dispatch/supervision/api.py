@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch.api_cases import REFUSALS, refusal
+from dispatch.api_cases import REFUSALS
 from dispatch.services.errors import CaseActionError
 from dispatch.supervision import selectors, services
 from dispatch.supervision.serializers import (
@@ -28,6 +28,16 @@ from dispatch.supervision.serializers import (
     RuleOutput,
     RunInput,
 )
+
+_HTTP = {"not_found": 404, "forbidden": 403, "invalid_transition": 409}
+
+
+def refusal(exc: Exception) -> Response:
+    """The HTTP answer for a refusal raised by a supervision service."""
+    if isinstance(exc, DjangoValidationError):
+        body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return Response({"detail": exc.message, "code": exc.code, **exc.extra}, status=_HTTP.get(exc.code, 400))
 
 
 def _access(request) -> selectors.Access:
