@@ -121,6 +121,8 @@ def finding_detail(*, user, finding_id: int) -> Finding | None:
     )
     for event in finding.evidence:
         event.visible = event.case_id in visible
+        # System events (SLA marks, automatic urging) have no actor.
+        event.actor_name = (event.actor.get_full_name() or event.actor.username) if event.actor_id else ""
     return finding
 
 

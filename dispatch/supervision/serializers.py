@@ -114,7 +114,7 @@ class EvidenceOutput(serializers.Serializer):
 
     # Of a case the viewer may no longer open, a row says only what happened when (see the selector).
     def get_actor(self, obj) -> str | None:
-        return obj.actor.username if obj.actor_id and obj.visible else None
+        return obj.actor_name if obj.actor_id and obj.visible else None
 
     def get_note(self, obj) -> str:
         return mask_phones(obj.note) if obj.visible else ""

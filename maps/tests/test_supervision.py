@@ -158,3 +158,12 @@ def test_bad_filters_get_a_400_not_a_500(findings, supervisor):
 def test_the_page_speaks_english_too(findings, supervisor):
     page = browser(supervisor).get("/en/maps/supervision/").content.decode()
     assert "Findings" in page and "Run the rules now" in page
+
+
+def test_every_findings_page_renders_whatever_its_evidence(findings, supervisor):
+    # Some evidence rows are the system's own (SLA marks, automatic urging): they have no actor.
+    client = browser(supervisor)
+    for finding in Finding.objects.all():
+        response = client.get(f"/maps/supervision/{finding.pk}/")
+        assert response.status_code == 200, finding.rule.code
+        assert client.get(f"/api/v1/supervision/findings/{finding.pk}/").status_code == 200
