@@ -44,6 +44,8 @@ BEHAVIOURS = (
     "signed_idle",
     "rapid_callbacks",
     "self_verification",
+    # Ordinary lifecycles here; the hotline's planter gives their callbacks one caller number.
+    "same_caller",
 )
 
 
@@ -409,13 +411,18 @@ DEMO_PLANTS: dict[str, list[tuple[str, str]]] = {
     "signed_idle": [("520103", "zhujian")],
     "rapid_callbacks": [("520115", "zhujian")],
     "self_verification": [("520111", "zhujian")],
+    "same_caller": [("520112", "zhujian")],
 }
 DEMO_HONEST = [("520102", "chengguan"), ("520103", "shuiwu"), ("520111", "shuiwu"), ("520115", "shuiwu")]
 DEMO_CATEGORIES = ["BJ0302", "BJ0206", "SJ0101", "SJ0102"]
 
 
-def load(*, seed: int = 2026, stdout=None, now: dt.datetime | None = None) -> dict:
-    """Plant the demo's history once (skipped if demo cases exist) and run the rules."""
+def load(*, seed: int = 2026, stdout=None, now: dt.datetime | None = None, planters=()) -> dict:
+    """Plant the demo's history once (skipped if demo cases exist) and run the rules.
+
+    `planters`: callables(plan=, now=, seed=, stdout=) from higher apps that add their part of the
+    history (the hotline's callers) after the cases are written and before the rules run.
+    """
     from dispatch.supervision import services
 
     out = stdout or _Quiet()
@@ -425,7 +432,10 @@ def load(*, seed: int = 2026, stdout=None, now: dt.datetime | None = None) -> di
         plan = demo_plan(out)
         if plan is None:
             return {}
+        now = now or timezone.now()
         counts = plant_history(plan, now=now, seed=seed)
+        for planter in planters:
+            planter(plan=plan, now=now, seed=seed, stdout=out)
         out.write(
             f"  history with planted behaviour: {counts['cases']} cases, {counts['events']} events "
             f"({len(plan.honest)} honest units, {sum(len(u) for u in plan.planted.values())} planted)"

@@ -52,6 +52,8 @@ class Rule:
     min_count_help: Any
     defaults: dict[str, Any]
     detect: Callable[..., list[Detection]]
+    # figures -> one line in words; the dispatch rules' lines are in dispatch.supervision.text.
+    summary: Callable[[dict], str] | None = None
 
 
 # --- reading the log ------------------------------------------------------------------------------
@@ -572,6 +574,12 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+
+
+def register(rule: Rule) -> None:
+    """Add a rule from a higher app, which calls this at start (the hotline's same-caller rule: the
+    numbers callers rate from live in hotline, which dispatch must not import). Idempotent."""
+    RULES[rule.code] = rule
 
 
 def rule_for(code: str) -> Rule | None:

@@ -38,6 +38,9 @@ def title(code: str) -> str:
 def summary(code: str, figures: dict) -> str:
     describe = SUMMARIES.get(code)
     if describe is None:
+        rule = rules.rule_for(code)
+        describe = rule.summary if rule is not None else None
+    if describe is None:
         return ""
     try:
         return describe(figures or {})
