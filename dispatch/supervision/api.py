@@ -25,8 +25,8 @@ from dispatch.supervision.serializers import (
     FindingDetailOutput,
     FindingFilter,
     FindingOutput,
-    RuleOutput,
-    RunInput,
+    SupervisionRuleOutput,
+    SupervisionRunInput,
 )
 
 _HTTP = {"not_found": 404, "forbidden": 403, "invalid_transition": 409}
@@ -120,10 +120,12 @@ class FindingActionApi(APIView):
 class RuleListApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="supervision_rules", summary="监察规则及其阈值", responses={200: RuleOutput(many=True)})
+    @extend_schema(
+        operation_id="supervision_rules", summary="监察规则及其阈值", responses={200: SupervisionRuleOutput(many=True)}
+    )
     def get(self, request):
         _access(request)
-        return Response(RuleOutput(selectors.rule_settings(), many=True).data)
+        return Response(SupervisionRuleOutput(selectors.rule_settings(), many=True).data)
 
 
 class RunApi(APIView):
@@ -132,13 +134,13 @@ class RunApi(APIView):
     @extend_schema(
         operation_id="supervision_run",
         summary="立即运行监察规则（督办人员）",
-        request=RunInput,
+        request=SupervisionRunInput,
         responses={200: OpenApiResponse(description="每条规则的发现数"), 403: REFUSALS[403]},
     )
     def post(self, request):
         if not _access(request).acts:
             raise PermissionDenied(_("只有督办人员可以运行监察规则。"))
-        data = RunInput(data=request.data)
+        data = SupervisionRunInput(data=request.data)
         if not data.is_valid():
             return Response(data.errors, status=status.HTTP_400_BAD_REQUEST)
         result = services.supervision_run(codes=data.validated_data.get("rules"))

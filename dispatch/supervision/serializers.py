@@ -23,7 +23,7 @@ class FindingActionInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-class RunInput(serializers.Serializer):
+class SupervisionRunInput(serializers.Serializer):
     rules = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(rules.RULES)), required=False, allow_empty=False
     )
@@ -81,7 +81,7 @@ class FindingOutput(serializers.Serializer):
         return {"id": obj.person_id, "name": obj.person.get_full_name() or obj.person.username}
 
 
-class EntryOutput(serializers.Serializer):
+class FindingEntryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     kind_label = serializers.CharField(source="get_kind_display")
@@ -98,7 +98,7 @@ class EntryOutput(serializers.Serializer):
         return mask_phones(obj.note)
 
 
-class EvidenceOutput(serializers.Serializer):
+class FindingEvidenceOutput(serializers.Serializer):
     """One row of the case event log, as it is (the finding stores its id, not a copy)."""
 
     id = serializers.IntegerField()
@@ -123,7 +123,7 @@ class EvidenceOutput(serializers.Serializer):
         return len(obj.evidence or [])
 
 
-class CaseRefOutput(serializers.Serializer):
+class FindingCaseOutput(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     status = serializers.CharField()
@@ -133,9 +133,9 @@ class CaseRefOutput(serializers.Serializer):
 
 
 class FindingDetailOutput(FindingOutput):
-    entries = EntryOutput(source="entries.all", many=True)
-    evidence = EvidenceOutput(many=True)
-    cases = CaseRefOutput(many=True)
+    entries = FindingEntryOutput(source="entries.all", many=True)
+    evidence = FindingEvidenceOutput(many=True)
+    cases = FindingCaseOutput(many=True)
     may_act = serializers.SerializerMethodField()
     may_explain = serializers.SerializerMethodField()
 
@@ -148,7 +148,7 @@ class FindingDetailOutput(FindingOutput):
         return bool(access and access.explains(obj))
 
 
-class RuleOutput(serializers.Serializer):
+class SupervisionRuleOutput(serializers.Serializer):
     code = serializers.CharField()
     title = serializers.SerializerMethodField()
     description = serializers.SerializerMethodField()
