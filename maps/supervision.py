@@ -10,6 +10,7 @@ makes the filters apply as they change and keeps a double click from posting twi
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -124,7 +125,6 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
         "export_xlsx": f"{reverse('maps:supervision-export')}?{urlencode({**query, 'fmt': 'xlsx'})}",
         "export_csv": f"{reverse('maps:supervision-export')}?{urlencode({**query, 'fmt': 'csv'})}",
         "own_units": sorted(selectors.unit_names(access.units).items(), key=lambda kv: kv[1]),
-        "done": request.GET.get("done", ""),
     }
     return render(request, "maps/supervision.html", context)
 
@@ -147,7 +147,6 @@ def _detail_context(request: HttpRequest, finding_id: int) -> dict:
         "errors": {},
         "typed": {},
         "entry_kinds": dict(FindingEntry.Kind.choices),
-        "done": request.GET.get("done", ""),
     }
 
 
@@ -217,8 +216,8 @@ def supervision_act(request: HttpRequest, finding_id: int) -> HttpResponse:
         if status == 404:
             raise Http404(exc.message) from None
         return _detail_with_errors(request, finding_id, ValidationError({"action": [exc.message]}), status=status)
-    url = reverse("maps:supervision-detail", args=[finding_id])
-    return HttpResponseRedirect(f"{url}?{urlencode({'done': action})}")
+    messages.success(request, _("已记录。"))
+    return HttpResponseRedirect(reverse("maps:supervision-detail", args=[finding_id]))
 
 
 def _detail_with_errors(request: HttpRequest, finding_id: int, exc: ValidationError, status: int = 400):
@@ -226,7 +225,6 @@ def _detail_with_errors(request: HttpRequest, finding_id: int, exc: ValidationEr
     context = _detail_context(request, finding_id)
     context["errors"] = exc.message_dict if hasattr(exc, "error_dict") else {"action": exc.messages}
     context["typed"] = {"action": request.POST.get("action", ""), "note": request.POST.get("note", "")}
-    context["done"] = ""
     return render(request, "maps/supervision_detail.html", context, status=status)
 
 
@@ -241,12 +239,14 @@ def supervision_run(request: HttpRequest) -> HttpResponse:
     result = services.supervision_run()
     created = sum(r.created for r in result.rules)
     updated = sum(r.updated for r in result.rules)
-    done = _("已运行 %(n)s 条规则：新发现 %(created)s 条，更新 %(updated)s 条。") % {
-        "n": len(result.rules),
-        "created": created,
-        "updated": updated,
-    }
-    return HttpResponseRedirect(f"{reverse('maps:supervision')}?{urlencode({'done': done})}")
+    messages.success(
+        request,
+        _("已运行 %(n)s 条规则：新发现 %(created)s 条，更新 %(updated)s 条。")
+        % {"n": len(result.rules), "created": created, "updated": updated},
+    )
+    if result.failed:
+        messages.error(request, _("这些规则运行失败（详见日志）：%(codes)s") % {"codes": "、".join(result.failed)})
+    return HttpResponseRedirect(reverse("maps:supervision"))
 
 
 EXPORT_COLUMNS = (

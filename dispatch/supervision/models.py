@@ -49,6 +49,32 @@ class RuleSetting(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def clean(self) -> None:
+        """Params keep the shape of the rule's defaults: the same keys' values of the same kind."""
+        from django.core.exceptions import ValidationError
+
+        from dispatch.supervision.rules import rule_for
+
+        if not isinstance(self.params, dict):
+            raise ValidationError({"params": [_("其他参数必须是 JSON 对象。")]})
+        rule = rule_for(self.code)
+        if rule is None:
+            return
+        errors = []
+        for key, default in rule.defaults.get("params", {}).items():
+            if key not in self.params:
+                continue
+            value = self.params[key]
+            if isinstance(default, list):
+                ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+            else:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+            if not ok:
+                kind = _("非空字符串的列表") if isinstance(default, list) else _("非负数")
+                errors.append(_("%(key)s 必须是%(kind)s。") % {"key": key, "kind": kind})
+        if errors:
+            raise ValidationError({"params": errors})
+
 
 class Finding(models.Model):
     """What one rule found about one subject (a unit, a person or a case) over its window."""

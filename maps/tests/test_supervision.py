@@ -122,9 +122,10 @@ def test_a_unit_does_not_see_details_of_cases_it_no_longer_holds(findings):
 
 
 def test_the_run_button_runs_the_rules(findings, supervisor):
-    response = browser(supervisor).post("/maps/supervision/run/")
-    assert response.status_code == 302
-    assert "done=" in response["Location"]
+    client = browser(supervisor)
+    response = client.post("/maps/supervision/run/")
+    assert response.status_code == 302 and response["Location"] == "/maps/supervision/"
+    assert "已运行 10 条规则" in client.get(response["Location"]).content.decode()
 
 
 def test_the_findings_download_as_a_real_excel_workbook_and_as_csv_with_chinese_headers(findings, supervisor):

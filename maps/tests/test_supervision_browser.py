@@ -110,7 +110,7 @@ def test_a_supervisor_filters_opens_and_dismisses_a_finding_only_with_a_reason(p
         page.fill("#act-note", "经核实为职责调整期间的正常退单")
         with page.expect_navigation():
             page.click("#finding-act button[value=dismiss]")
-        page.wait_for_selector("#supervision-done")
+        page.wait_for_selector(".supervision-done")
         assert page.inner_text("#finding-status") == "已排除"
         assert "经核实为职责调整期间的正常退单" in page.inner_text("#finding-history")
         screenshot(page, "supervision-finding-dismissed", full_page=True)

@@ -164,3 +164,16 @@ def test_a_handler_who_is_also_the_grid_worker_verifying_their_own_replies_is_fo
     (finding,) = Finding.objects.filter(rule__code="self_verification")
     assert finding.person_id == both.pk and finding.unit_id == world.unit_a.pk
     assert finding.case_ids == sorted(cases)
+
+
+def test_the_admin_refuses_params_of_the_wrong_shape(db):
+    from dispatch.supervision.models import RuleSetting
+
+    services.rule_settings_ensure()
+    setting = RuleSetting.objects.get(code="reply_without_photo")
+    setting.params = {"category_prefixes": "BJ"}
+    with pytest.raises(ValidationError) as refused:
+        setting.full_clean()
+    assert "params" in refused.value.message_dict
+    setting.params = {"category_prefixes": ["BJ", "SJ04"]}
+    setting.full_clean()
