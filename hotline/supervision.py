@@ -153,16 +153,14 @@ def plant_demo(*, plan, now: dt.datetime, seed: int = 2026, stdout=None) -> dict
             "case_id", "actor_id"
         )
     )
-    friend = Caller.objects.create(phone=_phone(rng), name="")
-    callers, calls, callbacks = [], [], []
-    for row in cases:
-        if row["lead_unit_id"] in gamed_units:
-            caller = friend
-        else:
-            caller = Caller(phone=_phone(rng), name="")
-            callers.append(caller)
-        calls.append((row, caller))
-    Caller.objects.bulk_create(callers, ignore_conflicts=False)
+    # Numbers are drawn fresh; one that a caller already has is simply theirs (callers are known by
+    # number), so a rerun or a real caller with the same number never breaks the load.
+    friend_phone = _phone(rng)
+    phone_of_case = {row["id"]: friend_phone if row["lead_unit_id"] in gamed_units else _phone(rng) for row in cases}
+    Caller.objects.bulk_create([Caller(phone=phone) for phone in set(phone_of_case.values())], ignore_conflicts=True)
+    caller_by_phone = {c.phone: c for c in Caller.objects.filter(phone__in=set(phone_of_case.values()))}
+    calls = [(row, caller_by_phone[phone_of_case[row["id"]]]) for row in cases]
+    callbacks = []
     call_rows = [
         Call(
             caller=caller,
@@ -196,4 +194,4 @@ def plant_demo(*, plan, now: dt.datetime, seed: int = 2026, stdout=None) -> dict
     Callback.objects.bulk_update(callbacks, ["at"], batch_size=1000)
     if stdout is not None:
         stdout.write(f"  hotline: {len(call_rows)} calls, {len(callbacks)} callbacks for the generated cases")
-    return {"callers": len(callers) + 1, "calls": len(call_rows), "callbacks": len(callbacks)}
+    return {"callers": len(caller_by_phone), "calls": len(call_rows), "callbacks": len(callbacks)}

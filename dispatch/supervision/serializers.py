@@ -15,7 +15,7 @@ class FindingFilter(serializers.Serializer):
     status = serializers.MultipleChoiceField(choices=Finding.Status.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     rule = serializers.ChoiceField(choices=sorted(rules.RULES), required=False)
-    unit = serializers.IntegerField(required=False, min_value=1)
+    unit = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
 class FindingActionInput(serializers.Serializer):

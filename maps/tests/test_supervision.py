@@ -152,8 +152,11 @@ def test_a_unit_downloads_only_its_own_findings_and_bad_formats_are_refused(find
 
 
 def test_bad_filters_get_a_400_not_a_500(findings, supervisor):
-    response = browser(supervisor).get("/maps/supervision/?severity=huge&unit=abc")
-    assert response.status_code == 400
+    client = browser(supervisor)
+    assert client.get("/maps/supervision/?severity=huge&unit=abc").status_code == 400
+    assert client.get("/maps/supervision/?unit=99999999999").status_code == 400
+    assert client.get("/maps/supervision/99999999999999999999/").status_code == 404
+    assert client.post("/maps/supervision/99999999999999999999/act/", {"action": "explain"}).status_code == 404
 
 
 def test_the_page_speaks_english_too(findings, supervisor):

@@ -85,6 +85,8 @@ def test_bad_filters_are_field_errors(api, findings, supervisor):
     response = api(supervisor).get("/api/v1/supervision/findings/?severity=huge&unit=x")
     assert response.status_code == 400
     assert set(response.json()) == {"severity", "unit"}
+    assert api(supervisor).get("/api/v1/supervision/findings/?unit=99999999999999").status_code == 400
+    assert api(supervisor).get("/api/v1/supervision/findings/99999999999999999999/").status_code == 404
 
 
 def test_a_supervisor_runs_one_rule_on_demand(api, findings, supervisor):
