@@ -73,8 +73,10 @@ class _Case:
 
 
 class _Writer:
-    def __init__(self, plan: Plan, *, now: dt.datetime, rng: random.Random, grids: dict[int, tuple[str, Any]]):
-        self.plan, self.now, self.rng, self.grids = plan, now, rng, grids
+    def __init__(
+        self, plan: Plan, *, now: dt.datetime, rng: random.Random, grids: dict[int, tuple[str, Any]], prefix: str
+    ):
+        self.plan, self.now, self.rng, self.grids, self.prefix = plan, now, rng, grids, prefix
         self.items: list[_Case] = []
         self.serial = 0
 
@@ -85,7 +87,7 @@ class _Writer:
         category = self.plan.categories[self.serial % len(self.plan.categories)]
         grid, point = self.grids.get(unit.pk, ("", None))
         case = Case(
-            number=f"{PREFIX}{timezone.localtime(start):%Y%m%d}{self.serial:05d}",
+            number=f"{self.prefix}{timezone.localtime(start):%Y%m%d}{self.serial:05d}",
             status=S.RECEIVED,
             category=category,
             urgency=Case.Urgency.NORMAL,
@@ -356,12 +358,23 @@ def _grids_for(units) -> dict[int, tuple[str, Any]]:
     return found
 
 
-def plant_history(plan: Plan, *, now: dt.datetime | None = None, seed: int = 2026, photos: bool = True) -> dict:
-    """Write the plan's history: CASES_PER_UNIT lifecycles per unit over the last 24 days."""
+def plant_history(
+    plan: Plan,
+    *,
+    now: dt.datetime | None = None,
+    seed: int = 2026,
+    photos: bool = True,
+    per_unit: int = CASES_PER_UNIT,
+    prefix: str = PREFIX,
+) -> dict:
+    """Write the plan's history: `per_unit` lifecycles per unit over the last 12-24 days.
+
+    Case numbers are `prefix` + the day + a serial (the benchmark uses its own prefix)."""
     now = now or timezone.now()
     rng = random.Random(f"supervision-demo:{seed}")
     everyone = list(plan.honest) + [u for units in plan.planted.values() for u in units]
-    writer = _Writer(plan, now=now, rng=rng, grids=_grids_for({u.pk: u for u in everyone}.values()))
+    grids = _grids_for({u.pk: u for u in everyone}.values())
+    writer = _Writer(plan, now=now, rng=rng, grids=grids, prefix=prefix)
 
     def starts(n: int) -> list[dt.datetime]:
         # Calls come in during the day: 08:30–18:00 local, 12 to 24 days ago.
@@ -372,22 +385,22 @@ def plant_history(plan: Plan, *, now: dt.datetime | None = None, seed: int = 202
         return sorted(found)
 
     for unit in plan.honest:
-        for start in starts(CASES_PER_UNIT):
+        for start in starts(per_unit):
             writer.lifecycle(unit, start)
     for behaviour in BEHAVIOURS:
         units = plan.planted.get(behaviour, [])
         if behaviour == "case_bouncing":
-            # Two units pass cases back and forth: A → B → A, three returns, before someone takes it.
-            if len(units) >= 2:
+            # Pairs of units pass cases back and forth: A → B → A, three returns, before someone takes it.
+            for a, b in zip(units[::2], units[1::2], strict=False):
                 for start in starts(2):
-                    writer.lifecycle(units[0], start, bounce=[units[0], units[1], units[0], plan.honest[0]])
-                for unit in units:
-                    for start in starts(CASES_PER_UNIT):
-                        writer.lifecycle(unit, start)
+                    writer.lifecycle(a, start, bounce=[a, b, a, plan.honest[0]])
+            for unit in units:
+                for start in starts(per_unit):
+                    writer.lifecycle(unit, start)
             continue
         for unit in units:
             before = len(writer.items)
-            for index, start in enumerate(starts(CASES_PER_UNIT)):
+            for index, start in enumerate(starts(per_unit)):
                 # Two thirds of the unit's cases show the behaviour, the rest are ordinary; every case of a
                 # unit whose callbacks are gamed goes into the gaming agent's bursts.
                 bent = index % 3 != 2 or behaviour == "rapid_callbacks"
@@ -395,7 +408,7 @@ def plant_history(plan: Plan, *, now: dt.datetime | None = None, seed: int = 202
             if behaviour == "rapid_callbacks":
                 writer.burst_callbacks(writer.items[before:])
     photo_name, meta = _demo_photo() if photos else (None, None)
-    return writer.write(photo_name, meta)
+    return {**writer.write(photo_name, meta), "photo": photo_name}
 
 
 # --- the Guiyang demo ------------------------------------------------------------------------------
