@@ -334,6 +334,16 @@ CELERY_BEAT_SCHEDULE["dispatch-sweep-deadlines"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+# Supervision of conduct (docs/supervision.md): the rules read weeks of the event log, so hourly is
+# plenty; a run still waiting when the next is due is dropped.
+SUPERVISION_RUN_SECONDS = env_number("SUPERVISION_RUN_SECONDS", 3600.0)
+if SUPERVISION_RUN_SECONDS < 60:
+    raise ImproperlyConfigured(f"SUPERVISION_RUN_SECONDS must be 60 or more, not {SUPERVISION_RUN_SECONDS}.")
+CELERY_BEAT_SCHEDULE["dispatch-supervision-rules"] = {
+    "task": "dispatch.supervision.tasks.run_rules",
+    "schedule": SUPERVISION_RUN_SECONDS,
+    "options": {"expires": SUPERVISION_RUN_SECONDS * 0.9},
+}
 
 # Hotline (hotline/): the duplicate finder looks this far (metres) and this far back (days); a caller
 # who rang within HOTLINE_REPEAT_CALLER_DAYS is shown to the agent as a repeat caller.
