@@ -158,3 +158,20 @@ def detect(*, now: dt.datetime, cases=None) -> list[Finding]:
             )
     found.sort(key=lambda f: (f.p_value, f.area_code, f.kind, f.key))
     return found
+
+
+def alerts_for(user, *, day: dt.date) -> list[Alert]:
+    """The stored alerts of `day` in the areas `user` directs (every area for supervisors), the most
+    significant first. Only dashboard users get any."""
+    from maps.dashboard import dashboard_roles
+
+    roles = dashboard_roles(user)
+    if roles is None:
+        return []
+    qs = Alert.objects.filter(day=day)
+    if not roles.sees_everything:
+        mine = Q()
+        for code in roles.dispatcher_districts:
+            mine |= Q(area_code__startswith=code)
+        qs = qs.filter(mine) if mine else qs.none()
+    return list(qs.order_by("p_value", "area_code", "kind", "key"))

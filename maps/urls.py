@@ -15,6 +15,11 @@ urlpatterns = [
     path("api/overdue/", api.OverdueApi.as_view(), name="api-overdue"),
     path("api/trend/", api.TrendApi.as_view(), name="api-trend"),
     path("api/hotwords/", api.HotWordsApi.as_view(), name="api-hotwords"),
+    path("api/topics/", api.TopicsApi.as_view(), name="api-topics"),
+    path("api/alerts/", api.AlertsApi.as_view(), name="api-alerts"),
+    path("api/series/", api.SeriesApi.as_view(), name="api-series"),
+    path("api/categories/", api.CategoryMixApi.as_view(), name="api-categories"),
+    path("api/density/", api.DensityApi.as_view(), name="api-density"),
     # z/x/y are validated in the view so a bad one gets a 400 naming the field, not a bare 404.
     re_path(r"^tiles/(?P<layer>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.mvt$", views.tile, name="tile"),
     re_path(r"^tiles/(?P<rest>.*)$", views.tile_not_found),
