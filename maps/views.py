@@ -28,6 +28,7 @@ from grids.models import Area
 from maps import dashboard, reports, selectors
 from maps.api import PeriodQuery, TopicsQuery
 from maps.exports import spreadsheet_response
+from maps.models import Alert
 
 
 class RankingQuery(PeriodQuery):
@@ -217,6 +218,10 @@ def _dashboard_text() -> dict[str, str]:
         "event": pgettext("dashboard", "动态"),
         "truncated": pgettext("dashboard", "工单过多，地图只显示最新的 %(n)s 件。"),
         "noLocation": pgettext("dashboard", "无坐标"),
+        "alertNew": pgettext("dashboard", "预警：%(area)s %(what)s 明显上升"),
+        "alertFigures": pgettext("dashboard", "%(n)s 件 / 同期 %(expected)s"),
+        "noAlerts": pgettext("dashboard", "今日暂无预警"),
+        "otherCategories": pgettext("dashboard", "其他"),
     }
 
 
@@ -248,6 +253,7 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
         **boundaries,
         "statuses": _status_colours(),
         "kinds": {kind: str(label) for kind, label in CaseEvent.Kind.choices},
+        "alertKinds": {kind: str(label) for kind, label in Alert.Kind.choices},
         "districts": dashboard.districts_for(roles),
         "bounds": dashboard.home_bounds(roles),
         "weeks": dashboard.recent_weeks(),
@@ -258,6 +264,10 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
             "overdue": reverse("maps:api-overdue"),
             "trend": reverse("maps:api-trend"),
             "hotwords": reverse("maps:api-hotwords"),
+            "alerts": reverse("maps:api-alerts"),
+            "categories": reverse("maps:api-categories"),
+            "density": reverse("maps:api-density"),
+            "reports": reverse("maps:reports"),
             "units": reverse("organization-list"),
             "stats": reverse("stats-units"),
             "action": reverse("case-actions", kwargs={"case_id": 0}),

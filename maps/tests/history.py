@@ -41,20 +41,24 @@ def plant(
     count: int,
     rng: random.Random,
     between: tuple[int, int] = (8, 15),
+    before: dt.datetime | None = None,
     status: str = Case.Status.DISPATCHED,
     **fields,
 ) -> list[int]:
     """`count` cases of `category` at `place` opened on local `day` at random times within the hours
-    `between`; returns their ids."""
+    `between` (or between midnight and `before`); returns their ids."""
     if count <= 0:
         return []
     zone = local_zone()
     category_obj = Category.objects.get(code=category)
     times = []
     cases = []
+    midnight = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    low, high = between[0] * 3600, between[1] * 3600
+    if before is not None:
+        low, high = 0, max(1, int((before - midnight).total_seconds()))
     for _ in range(count):
-        seconds = rng.randrange(between[0] * 3600, between[1] * 3600)
-        times.append(dt.datetime.combine(day, dt.time.min, tzinfo=zone) + dt.timedelta(seconds=seconds))
+        times.append(midnight + dt.timedelta(seconds=rng.randrange(low, high)))
         cases.append(
             Case(
                 number=f"T{day:%Y%m%d}{next(_numbers):06d}",

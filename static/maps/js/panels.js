@@ -1,6 +1,7 @@
 // The panels beside the map: counts, the triage queue with its dispatch action, the overdue list,
 // the live feed, the opened/closed trend, unit rankings and hot words. Each panel loads from its own
 // endpoint and is reloaded by main.js when live events say something changed.
+import { drawRanking } from "./analytics.js";
 import { debounce, element, errorMessage, format, getJSON, HttpError, localTime, postJSON } from "./api.js";
 
 function replace(list, items, emptyText) {
@@ -260,6 +261,7 @@ export async function loadRanking(config) {
   const from = new Date(to.getTime() - 29 * 86400000);
   const data = await getJSON(config.api.stats, { from: isoDay(from), to: isoDay(to) });
   const scored = data.units.filter((row) => row.score !== null).sort((a, b) => b.score - a.score);
+  drawRanking(config, scored);
   const percent = (value) => (value === null ? "–" : `${Math.round(value * 100)}%`);
   replace(
     document.getElementById("ranking-list"),
