@@ -222,6 +222,8 @@ def _dashboard_text() -> dict[str, str]:
         "alertFigures": pgettext("dashboard", "%(n)s 件 / 同期 %(expected)s"),
         "noAlerts": pgettext("dashboard", "今日暂无预警"),
         "otherCategories": pgettext("dashboard", "其他"),
+        "topicNew": pgettext("dashboard", "新"),
+        "topicCases": pgettext("dashboard", "“%(word)s”的工单（共 %(n)s 件）"),
     }
 
 
@@ -264,6 +266,7 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
             "overdue": reverse("maps:api-overdue"),
             "trend": reverse("maps:api-trend"),
             "hotwords": reverse("maps:api-hotwords"),
+            "topics": reverse("maps:api-topics"),
             "alerts": reverse("maps:api-alerts"),
             "categories": reverse("maps:api-categories"),
             "density": reverse("maps:api-density"),

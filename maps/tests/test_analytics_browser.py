@@ -72,6 +72,11 @@ def test_the_dashboard_draws_its_charts_and_a_pushed_alert_highlights_its_area(a
         for chart in ("trend-chart", "category-chart", "ranking-chart"):
             assert page.locator(f"#{chart} canvas").count() >= 1
         assert "今日暂无预警" in page.inner_text("#alert-list")
+        # This week's topics: 乱停车 is counted as 违章停车; a topic opens the cases behind it.
+        page.wait_for_selector("#panel-hotwords[data-loaded='true']", timeout=WAIT)
+        page.click("#hotwords-list li[data-word='违章停车'] button")
+        assert page.locator("#hotwords-cases li").count() == 1
+        assert "门口乱停车" in page.inner_text("#hotwords-cases")
 
         assert off_the_loop(plant_surge) >= 1
         page.wait_for_selector("#alert-list li[data-district='520102']", timeout=WAIT)

@@ -229,3 +229,12 @@ def test_the_reports_page_offers_each_user_what_they_may_download(client, handle
     assert 'id="download-topics"' in page
     assert f"/maps/reports/520102/{today():%Y-%m}/" in page
     assert "/maps/reports/520103/" not in page
+
+
+def test_the_monthly_report_and_the_downloads_page_speak_english_at_en(client, supervisor, world):
+    client.force_login(supervisor)
+    month = f"{today():%Y-%m}"
+    page = client.get(f"/en/maps/reports/520102/{month}/").content.decode()
+    assert f"monthly governance report, {month}" in page
+    assert "Print / save as PDF" in page
+    assert "Download Excel" in client.get("/en/maps/reports/").content.decode()

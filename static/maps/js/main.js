@@ -67,7 +67,7 @@ function start(cases, alerts) {
     overdue: guarded("overdue", () => loadOverdue(config, cases)),
     trend: guarded("trend", () => loadTrend(config)),
     ranking: guarded("ranking", () => loadRanking(config)),
-    hotwords: guarded("hotwords", () => loadHotWords(config)),
+    hotwords: guarded("hotwords", () => loadHotWords(config, cases)),
   };
   const loadCases = () => cases.loadAll().catch(() => notify(config.text.loadFailed));
   const loadEverything = () => {

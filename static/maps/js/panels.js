@@ -282,20 +282,55 @@ export async function loadRanking(config) {
   );
 }
 
-// --- hot words ---------------------------------------------------------------------------------
+// --- hot topics --------------------------------------------------------------------------------
 
-export async function loadHotWords(config) {
+// The week's topics (maps.topics: jieba with our word list and synonyms) with the change against the
+// week before; a topic opens the list of the cases behind it.
+export async function loadHotWords(config, cases) {
   const district = document.getElementById("hotwords-district").value;
-  const week = document.getElementById("hotwords-week").value;
-  const params = { week };
+  const option = document.getElementById("hotwords-week").selectedOptions[0];
+  const params = { from: option.dataset.from, to: option.dataset.to };
   if (district) params.district = district;
-  const data = await getJSON(config.api.hotwords, params);
+  const data = await getJSON(config.api.topics, params);
   document.getElementById("hotwords-meta").textContent = format(config.text.hotwordsCases, { n: data.cases });
-  const most = Math.max(1, ...data.words.map((row) => row.count));
+  const most = Math.max(1, ...data.topics.map((topic) => topic.count));
+  const behind = document.getElementById("hotwords-cases");
+  behind.replaceChildren();
+  const change = (topic) => {
+    if (!topic.previous) return element("small", { class: "topic-new" }, config.text.topicNew);
+    if (!topic.change) return null;
+    return element("small", { class: topic.change > 0 ? "topic-up" : "topic-down" }, topic.change > 0 ? `↑${topic.change}` : `↓${-topic.change}`);
+  };
+  const show = (topic) => {
+    behind.replaceChildren(
+      element("h3", {}, format(config.text.topicCases, { word: topic.word, n: topic.count })),
+      element(
+        "ol",
+        { dataset: { word: topic.word } },
+        ...topic.cases.map((row) =>
+          element(
+            "li",
+            { dataset: { case: row.id } },
+            element("button", { type: "button", class: "case-link", onclick: () => cases.flyTo(row.id) }, row.number),
+            element("span", { class: "case-desc" }, row.description),
+          ),
+        ),
+      ),
+    );
+  };
   replace(
     document.getElementById("hotwords-list"),
-    data.words.map((row) =>
-      element("li", { style: `font-size:${(0.8 + (0.8 * row.count) / most).toFixed(2)}rem`, title: String(row.count) }, row.word),
+    data.topics.map((topic) =>
+      element(
+        "li",
+        { dataset: { word: topic.word, count: topic.count, change: topic.change } },
+        element(
+          "button",
+          { type: "button", class: "topic", style: `font-size:${(0.8 + (0.8 * topic.count) / most).toFixed(2)}rem`, title: `${topic.count} / ${topic.previous}`, onclick: () => show(topic) },
+          topic.word,
+        ),
+        change(topic),
+      ),
     ),
     config.text.empty,
   );
