@@ -156,8 +156,29 @@ def detect(*, now: dt.datetime, cases=None) -> list[Finding]:
                     case_ids=ids[:MAX_CASE_IDS],
                 )
             )
+    found = _most_specific(found)
     found.sort(key=lambda f: (f.p_value, f.area_code, f.kind, f.key))
     return found
+
+
+def _most_specific(found: list[Finding]) -> list[Finding]:
+    """One burst, one alert: a finding is dropped when a more specific one (a street within its
+    district, a category rather than a topic) stands on exactly the same cases. Twelve reports of
+    a missing manhole cover in one street would otherwise raise the category and the topic 井盖 in
+    the street and again in the district."""
+    specific_first = sorted(found, key=lambda f: (-len(f.area_code), f.kind != Alert.Kind.CATEGORY, f.p_value))
+    kept: list[Finding] = []
+    for finding in specific_first:
+        cases = frozenset(finding.case_ids)
+        # The ids are capped (MAX_CASE_IDS), so the counts must agree too.
+        if not any(
+            other.observed == finding.observed
+            and frozenset(other.case_ids) == cases
+            and other.area_code.startswith(finding.area_code)
+            for other in kept
+        ):
+            kept.append(finding)
+    return kept
 
 
 def alerts_for(user, *, day: dt.date) -> list[Alert]:

@@ -26,6 +26,7 @@ handler_a = case_world.handler_a
 DAY = dt.date(2026, 11, 25)
 NOW = dt.datetime(2026, 11, 25, 16, 0, tzinfo=local_zone())
 WEST = Place(106.72, 26.52, "520102001001001")
+EAST = Place(106.78, 26.55, "520102002001001")
 YUNYAN = Place(106.72, 26.63, "520103001001001")
 STALLS = "人行道上有人摆摊，影响通行"
 PARKING = "门口乱停车，堵住了路"
@@ -69,20 +70,29 @@ def test_a_planted_surge_is_found_in_its_area_and_nowhere_else(world, seed):
     noise(rng, days=history_days())
     surge = plant(day=DAY, place=WEST, category="BJ0107", text=MANHOLE, count=9, rng=rng)
     found = alerts.detect(now=NOW)
-    flagged = {(f.kind, f.area_code, f.key) for f in found}
-    # 窨井盖 is counted as the topic 井盖, in the district and in its street, and so is its category.
-    assert {
-        ("topic", "520102", "井盖"),
-        ("topic", "520102001", "井盖"),
-        ("category", "520102", "BJ0107"),
-    } <= flagged
-    assert not any(area.startswith("520103") for _, area, _ in flagged)
-    assert not any(key in ("SJ0401", "SJ0405") for _, _, key in flagged)
-    finding = next(f for f in found if (f.kind, f.area_code, f.key) == ("topic", "520102", "井盖"))
+    # One burst, one alert: the street's category. The same nine cases also make the topic 井盖 and
+    # the district rise, which would only repeat it.
+    assert [(f.kind, f.area_code, f.key) for f in found] == [("category", "520102001", "BJ0107")]
+    finding = found[0]
     assert finding.observed == 9 and finding.expected == 0
-    assert finding.area_name == "南明区"
+    assert finding.area_name == "西街道" and finding.label == "路灯"
     assert sorted(finding.case_ids) == sorted(surge)
     assert finding.p_value < 1e-4
+
+
+def test_a_topic_rising_across_categories_and_streets_is_found_as_a_topic(world):
+    rng = random.Random(8)
+    noise(rng, days=history_days())
+    # 窨井盖 and 井盖 are one topic, reported under two categories in two streets of 南明区.
+    west = plant(day=DAY, place=WEST, category="BJ0107", text=MANHOLE, count=5, rng=rng)
+    east = plant(day=DAY, place=EAST, category="XQ0101", text="井盖松动，老人差点摔倒", count=5, rng=rng)
+    found = {(f.kind, f.area_code, f.key): f for f in alerts.detect(now=NOW)}
+    topic = found[("topic", "520102", "井盖")]
+    assert topic.observed == 10
+    assert sorted(topic.case_ids) == sorted(west + east)
+    assert ("category", "520102001", "BJ0107") in found
+    assert ("category", "520102002", "XQ0101") in found
+    assert not any(area.startswith("520103") for _, area, _ in found)
 
 
 def test_a_busy_category_must_rise_well_above_its_own_normal(world):
@@ -93,7 +103,7 @@ def test_a_busy_category_must_rise_well_above_its_own_normal(world):
     plant(day=DAY, place=WEST, category="SJ0401", text=STALLS, count=26, rng=rng)
     assert alerts.detect(now=NOW) == []
     plant(day=DAY, place=WEST, category="SJ0401", text=STALLS, count=24, rng=rng)
-    assert ("category", "520102", "SJ0401") in {(f.kind, f.area_code, f.key) for f in alerts.detect(now=NOW)}
+    assert ("category", "520102001", "SJ0401") in {(f.kind, f.area_code, f.key) for f in alerts.detect(now=NOW)}
 
 
 def test_only_the_day_so_far_is_compared_with_the_same_hours_before(world):
@@ -103,7 +113,7 @@ def test_only_the_day_so_far_is_compared_with_the_same_hours_before(world):
         plant(day=day, place=WEST, category="SJ0401", text=STALLS, count=12, rng=rng, between=(18, 22))
     plant(day=DAY, place=WEST, category="SJ0401", text=STALLS, count=6, rng=rng, between=(8, 10))
     morning = dt.datetime(2026, 11, 25, 11, 0, tzinfo=local_zone())
-    assert ("category", "520102", "SJ0401") in {(f.kind, f.area_code, f.key) for f in alerts.detect(now=morning)}
+    assert ("category", "520102001", "SJ0401") in {(f.kind, f.area_code, f.key) for f in alerts.detect(now=morning)}
 
 
 def test_a_sweep_stores_each_finding_once_and_updates_it_as_the_day_goes_on(world):
@@ -112,7 +122,7 @@ def test_a_sweep_stores_each_finding_once_and_updates_it_as_the_day_goes_on(worl
     plant(day=DAY, place=WEST, category="BJ0107", text=MANHOLE, count=8, rng=rng)
     first = alert_sweep(now=NOW)
     assert first.new and not first.updated
-    alert = Alert.objects.get(kind="topic", area_code="520102", key="井盖", day=DAY)
+    alert = Alert.objects.get(kind="category", area_code="520102001", key="BJ0107", day=DAY)
     assert alert.observed == 8 and alert.first_seen == NOW
     assert alert_sweep(now=NOW).new == []
     plant(day=DAY, place=WEST, category="BJ0107", text=MANHOLE, count=3, rng=rng)

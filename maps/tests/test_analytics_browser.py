@@ -47,7 +47,7 @@ def city_history(world, open_case_at, handler_a):
 
 
 def plant_surge() -> int:
-    """Steady weeks of stalls and, today, a burst of missing manhole covers in 西街道: the sweep's alerts."""
+    """Steady weeks of stalls and, today, a burst of missing manhole covers (filed as 路灯) in 西街道."""
     rng = random.Random(4)
     now = timezone.now()
     today = timezone.localdate(timezone=local_zone())
@@ -80,7 +80,7 @@ def test_the_dashboard_draws_its_charts_and_a_pushed_alert_highlights_its_area(a
 
         assert off_the_loop(plant_surge) >= 1
         page.wait_for_selector("#alert-list li[data-district='520102']", timeout=WAIT)
-        assert "井盖" in page.inner_text("#alert-list")
+        assert "西街道" in page.inner_text("#alert-list") and "路灯" in page.inner_text("#alert-list")
         page.wait_for_selector("#map-notice:not([hidden])", timeout=WAIT)
         assert "明显上升" in page.inner_text("#map-notice")
         # The district is highlighted on the map: its alert layer draws the district's polygon.
