@@ -31,6 +31,8 @@ CONTENT_TYPES = {
 }
 # Excel's own limit on a sheet's name.
 _SHEET_NAME_MAX = 31
+# Characters Excel refuses in a sheet's name, and their full-width look-alikes.
+_SHEET_NAME_SAFE = str.maketrans("[]:*?/\\", "（）：＊？／＼")
 _MAX_COLUMN_WIDTH = 60
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -77,37 +79,48 @@ def content_disposition(filename: str) -> str:
 
 def _xlsx(rows: Iterable[Sequence], columns: Sequence[str], title: str) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import TYPE_STRING
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook(write_only=False)
-    sheet = book.active
-    sheet.title = (title or "Sheet1").translate(str.maketrans("[]:*?/\\", "（）：＊？／＼"))[:_SHEET_NAME_MAX]
+    # A write-only workbook streams rows (several times faster than the normal one), but wants the
+    # column widths before the first row: the rows are read once to measure them.
+    values = [[_plain(value) for value in row] for row in rows]
     widths = [_display_width(str(name)) for name in columns]
-    sheet.append(list(columns))
-    bold = Font(bold=True)
-    for cell in sheet[1]:
-        cell.font = bold
-    for row in rows:
-        values = [_plain(value) for value in row]
-        sheet.append(values)
-        for index, value in enumerate(values[: len(widths)]):
+    for row in values:
+        for index, value in enumerate(row[: len(widths)]):
             if value is not None:
-                widths[index] = max(widths[index], _display_width(str(value)))
-        # openpyxl reads a string starting with "=" as a formula; a caller's text never is one.
-        for cell, value in zip(sheet[sheet.max_row], values, strict=False):
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = TYPE_STRING
-            elif isinstance(value, dt.datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-            elif isinstance(value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
+                widths[index] = max(widths[index], _display_width(str(value)) if isinstance(value, str) else 19)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet((title or "Sheet1").translate(_SHEET_NAME_SAFE)[:_SHEET_NAME_MAX])
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(_MAX_COLUMN_WIDTH, max(8, width + 2))
     sheet.freeze_panes = "A2"
     if columns:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, sheet.max_row)}"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(values) + 1}"
+    bold = Font(bold=True)
+
+    def header(name) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=str(name))
+        cell.font = bold
+        return cell
+
+    def cell(value):
+        if isinstance(value, str) and value.startswith("="):
+            # openpyxl would write it as a formula; a caller's text never is one.
+            text = WriteOnlyCell(sheet, value=value)
+            text.data_type = TYPE_STRING
+            return text
+        if isinstance(value, dt.datetime):
+            stamped = WriteOnlyCell(sheet, value=value)
+            stamped.number_format = "yyyy-mm-dd hh:mm:ss"
+            return stamped
+        return value
+
+    sheet.append([header(name) for name in columns])
+    for row in values:
+        sheet.append([cell(value) for value in row])
     book.properties.title = title or None
     book.properties.creator = "社会和云"
     out = io.BytesIO()
