@@ -181,7 +181,13 @@ def category_mix(user, *, date_from: dt.date, date_to: dt.date, district: str | 
         .annotate(n=Count("id"))
         .order_by("-n", "group_code")
     )
-    return [{"code": code, "name": _label(name, name_en), "count": n} for code, name, name_en, n in rows]
+    found = [{"code": code, "name": _label(name, name_en), "count": n} for code, name, name_en, n in rows]
+    # Two big classes may share a name (市容环境 under 部件 and under 事件): the code tells them apart.
+    names = [row["name"] for row in found]
+    for row in found:
+        if names.count(row["name"]) > 1:
+            row["name"] = f"{row['name']}（{row['code']}）"
+    return found
 
 
 def density(

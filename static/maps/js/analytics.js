@@ -204,9 +204,13 @@ export async function loadCategoryMix(config) {
 }
 
 export function drawRanking(config, scored) {
+  const box = document.getElementById("ranking-chart");
+  // Nothing scored yet: the list below says so, an empty chart would only take the room.
+  box.hidden = scored.length === 0;
   const instance = chart("ranking-chart");
   if (!instance) return;
   const top = scored.slice(0, 10).reverse();
+  if (!box.hidden) instance.resize();
   instance.setOption({
     animation: false,
     grid: { left: 118, right: 28, top: 6, bottom: 20 },

@@ -44,6 +44,8 @@
   });
 
   const units = data.units.slice().reverse();
+  // No unit scored this month: the table says so, and the chart's room is given back.
+  if (!units.length) document.getElementById("chart-units").hidden = true;
   chart("chart-units", {
     grid: { left: 150, right: 24, top: 8, bottom: 24 },
     tooltip: { trigger: "axis" },
