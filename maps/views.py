@@ -267,6 +267,7 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
             "trend": reverse("maps:api-trend"),
             "hotwords": reverse("maps:api-hotwords"),
             "topics": reverse("maps:api-topics"),
+            "series": reverse("maps:api-series"),
             "alerts": reverse("maps:api-alerts"),
             "categories": reverse("maps:api-categories"),
             "density": reverse("maps:api-density"),

@@ -72,6 +72,10 @@ def test_the_dashboard_draws_its_charts_and_a_pushed_alert_highlights_its_area(a
         for chart in ("trend-chart", "category-chart", "ranking-chart"):
             assert page.locator(f"#{chart} canvas").count() >= 1
         assert "今日暂无预警" in page.inner_text("#alert-list")
+        # The trend per category: one line for each category with cases.
+        page.select_option("#trend-group", "category")
+        page.wait_for_function("document.getElementById('trend-chart').dataset.groups === '3'", timeout=WAIT)
+        assert chart_series_length(page, "trend-chart") == 30
         # This week's topics: 乱停车 is counted as 违章停车; a topic opens the cases behind it.
         page.wait_for_selector("#panel-hotwords[data-loaded='true']", timeout=WAIT)
         page.click("#hotwords-list li[data-word='违章停车'] button")

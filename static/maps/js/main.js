@@ -77,6 +77,7 @@ function start(cases, alerts) {
   for (const id of ["hotwords-district", "hotwords-week"]) {
     document.getElementById(id).addEventListener("change", panels.hotwords);
   }
+  document.getElementById("trend-group").addEventListener("change", panels.trend);
 
   // Events come in bursts (one transaction writes several) and, city-wide, in a steady stream. Markers
   // follow within half a second, the lists at most every two; a timer already set is never pushed

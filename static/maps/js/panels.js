@@ -225,28 +225,41 @@ export function addToFeed(config, event, cases) {
 // --- trend -------------------------------------------------------------------------------------
 
 let trendChart = null;
+const GROUP_COLOURS = ["#2186eb", "#e12d39", "#3ebd93", "#f0b429", "#9446ed", "#0e7c86", "#f7d070", "#829ab1"];
 
+// Opened and closed per day (or, grouped, the opened counts of the biggest categories or districts)
+// from /maps/api/series/; rest days of the working calendar have grey labels.
 export async function loadTrend(config) {
-  const data = await getJSON(config.api.trend, { days: "30" });
+  const groupBy = document.getElementById("trend-group").value;
+  const data = await getJSON(config.api.series, groupBy ? { group_by: groupBy } : {});
   const box = document.getElementById("trend-chart");
   if (!window.echarts) return;
   if (!trendChart) {
     trendChart = echarts.init(box, null, { renderer: "canvas" });
     window.addEventListener("resize", () => trendChart.resize());
   }
-  trendChart.setOption({
-    animation: false,
-    grid: { left: 32, right: 12, top: 28, bottom: 24 },
-    tooltip: { trigger: "axis" },
-    legend: { data: [config.text.opened, config.text.closed], top: 0, textStyle: { fontSize: 11 } },
-    xAxis: { type: "category", data: data.days.map((day) => day.day.slice(5)), axisLabel: { fontSize: 10 } },
-    yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: 10 } },
-    series: [
-      { name: config.text.opened, type: "line", symbolSize: 4, data: data.days.map((day) => day.opened), itemStyle: { color: "#2186eb" } },
-      { name: config.text.closed, type: "line", symbolSize: 4, data: data.days.map((day) => day.closed), itemStyle: { color: "#3ebd93" } },
-    ],
-  });
+  const line = (name, values, colour) => ({ name, type: "line", symbolSize: 4, data: values, itemStyle: { color: colour } });
+  const series = groupBy
+    ? data.groups.map((group, i) => line(group.label, group.opened, GROUP_COLOURS[i % GROUP_COLOURS.length]))
+    : [line(config.text.opened, data.opened, "#2186eb"), line(config.text.closed, data.closed, "#3ebd93")];
+  trendChart.setOption(
+    {
+      animation: false,
+      grid: { left: 32, right: 12, top: groupBy ? 44 : 28, bottom: 24 },
+      tooltip: { trigger: "axis" },
+      legend: { data: series.map((item) => item.name), top: 0, type: "scroll", textStyle: { fontSize: 11 } },
+      xAxis: {
+        type: "category",
+        data: data.days.map((day) => day.slice(5)),
+        axisLabel: { fontSize: 10, color: (value, index) => (data.working[index] ? "#52606d" : "#bcccdc") },
+      },
+      yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: 10 } },
+      series,
+    },
+    { notMerge: true },
+  );
   box.dataset.days = String(data.days.length);
+  box.dataset.groups = String(groupBy ? data.groups.length : 0);
 }
 
 // --- unit ranking ------------------------------------------------------------------------------
