@@ -24,7 +24,7 @@ from dispatch.selectors import Roles, case_list, roles_of
 from grids.models import Area
 from hotline.privacy import mask_phones
 from maps import series, topics
-from maps.dashboard import _label, dashboard_roles, local_zone
+from maps.dashboard import _label, local_zone
 from maps.models import Alert
 
 MAX_CASE_ROWS = 50_000
@@ -342,7 +342,3 @@ def report_months(count: int = 12, *, today: dt.date | None = None) -> list[str]
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return months
-
-
-def reports_roles(user) -> Roles | None:
-    return dashboard_roles(user)

@@ -27,6 +27,8 @@ from hotline.privacy import mask_phones
 
 DATA = Path(__file__).resolve().parent / "data"
 _KEEP = re.compile(r"[\u4e00-\u9fff]")
+# Agents write "王先生反映…": a caller's name is personal data, never a topic.
+_HONORIFICS = ("先生", "女士", "小姐", "师傅", "阿姨", "大爷", "大妈")
 
 
 def _lines(name: str) -> list[str]:
@@ -85,7 +87,7 @@ def terms(text: str) -> list[str]:
     seen: dict[str, None] = {}
     for word in _tokenizer.lcut(mask_phones(text or "")):
         word = word.strip()
-        if len(word) < 2 or word in found.stopwords or not _KEEP.search(word):
+        if len(word) < 2 or word in found.stopwords or not _KEEP.search(word) or word.endswith(_HONORIFICS):
             continue
         seen.setdefault(found.synonyms.get(word, word), None)
     return list(seen)
