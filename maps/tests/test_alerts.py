@@ -131,3 +131,13 @@ def test_a_sweep_stores_each_finding_once_and_updates_it_as_the_day_goes_on(worl
     assert again.new == [] and alert.pk in again.updated
     alert.refresh_from_db()
     assert alert.observed == 11 and alert.first_seen == NOW and alert.last_seen == later
+
+
+def test_celery_beat_runs_the_sweep_every_ten_minutes(world, settings):
+    from maps.tasks import sweep_alerts
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["maps-sweep-alerts"]
+    assert schedule["task"] == "maps.tasks.sweep_alerts" and schedule["schedule"] == 600
+    # Nothing rising on an empty city: the task finds nothing, stores nothing.
+    assert sweep_alerts.apply().get() == {"found": 0, "new": [], "updated": []}
+    assert not Alert.objects.exists()
