@@ -22,6 +22,8 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 from rest_framework import serializers
 
+from dispatch import workdays
+from dispatch.evaluation import evaluation_config, local_today
 from dispatch.models import Case, CaseEvent
 from dispatch.serializers_cases import CaseListFilter
 from grids.models import Area
@@ -32,7 +34,14 @@ from maps.models import Alert
 
 
 class RankingQuery(PeriodQuery):
+    """Without dates, the city's configured evaluation period (admin: 考评设置), as on the stats API."""
+
     MAX_DAYS = 366
+
+    def validate(self, attrs):
+        if "from" not in attrs and "to" not in attrs:
+            attrs["from"], attrs["to"] = evaluation_config().default_period(local_today())
+        return super().validate(attrs)
 
 
 class CaseExportQuery(CaseListFilter):
@@ -281,7 +290,10 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
         "csrfToken": get_token(request),
         "text": {**boundaries["text"], **_dashboard_text()},
     }
-    return render(request, "maps/supervisor.html", {"map_config": config})
+    # Deadlines in uncovered years fall back to Monday–Friday; the people watching them must know.
+    calendar = workdays.coverage()
+    context = {"map_config": config, "calendar_gap": None if calendar.ok else calendar}
+    return render(request, "maps/supervisor.html", context)
 
 
 # --- reports and downloads -----------------------------------------------------------------------
@@ -313,7 +325,10 @@ def reports_index(request: HttpRequest) -> HttpResponse:
     scope = reports.ranking_scope(request.user)
     roles = dashboard.dashboard_roles(request.user)
     today = timezone.localdate(timezone=dashboard.local_zone())
+    ranking_from, ranking_to = evaluation_config().default_period(local_today())
     context = {
+        "ranking_from": ranking_from.isoformat(),
+        "ranking_to": ranking_to.isoformat(),
         "rankings": scope is not False,
         "own_units_only": isinstance(scope, set),
         "dashboard": roles is not None,

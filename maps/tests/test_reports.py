@@ -238,3 +238,13 @@ def test_the_monthly_report_and_the_downloads_page_speak_english_at_en(client, s
     assert f"monthly governance report, {month}" in page
     assert "Print / save as PDF" in page
     assert "Download Excel" in client.get("/en/maps/reports/").content.decode()
+
+
+def test_rankings_without_dates_cover_the_citys_configured_period(client, supervisor, activity):
+    from dispatch.evaluation import evaluation_config, local_today
+
+    date_from, date_to = evaluation_config().default_period(local_today())
+    client.force_login(supervisor)
+    response = client.get("/maps/reports/rankings.csv")
+    assert response.status_code == 200
+    assert f"{date_from:%Y%m%d}-{date_to:%Y%m%d}" in response["Content-Disposition"]
