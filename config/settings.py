@@ -345,6 +345,25 @@ CELERY_BEAT_SCHEDULE["dispatch-supervision-rules"] = {
     "options": {"expires": SUPERVISION_RUN_SECONDS * 0.9},
 }
 
+# Early warning (maps/alerts.py, docs/analytics.md): today so far against the same weekday of the last
+# ALERT_BASELINE_WEEKS weeks; flagged when the Poisson tail is below ALERT_ALPHA, the count at least
+# ALERT_MIN_COUNT and at least ALERT_MIN_RATIO times what was expected.
+ALERT_BASELINE_WEEKS = env_number("ALERT_BASELINE_WEEKS", 8, int)
+ALERT_ALPHA = env_number("ALERT_ALPHA", 0.001)
+ALERT_MIN_COUNT = env_number("ALERT_MIN_COUNT", 5, int)
+ALERT_MIN_RATIO = env_number("ALERT_MIN_RATIO", 2.0)
+if ALERT_BASELINE_WEEKS < 3 or not 0 < ALERT_ALPHA < 1 or ALERT_MIN_COUNT < 1 or ALERT_MIN_RATIO < 1:
+    raise ImproperlyConfigured(
+        "ALERT_BASELINE_WEEKS must be 3 or more, ALERT_ALPHA between 0 and 1, ALERT_MIN_COUNT 1 or more "
+        "and ALERT_MIN_RATIO 1 or more."
+    )
+# Ten minutes: a surge is news within the hour, and a sweep reads nine days of reports.
+CELERY_BEAT_SCHEDULE["maps-sweep-alerts"] = {
+    "task": "maps.tasks.sweep_alerts",
+    "schedule": 600.0,
+    "options": {"expires": 550},
+}
+
 # Hotline (hotline/): the duplicate finder looks this far (metres) and this far back (days); a caller
 # who rang within HOTLINE_REPEAT_CALLER_DAYS is shown to the agent as a repeat caller.
 HOTLINE_DUPLICATE_RADIUS_M = env_number("HOTLINE_DUPLICATE_RADIUS_M", 250.0)

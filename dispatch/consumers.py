@@ -4,6 +4,7 @@ Protocol (docs/cases.md "Live protocol"):
 
     server → {"type": "hello", "seq": <newest event id>}      after a successful connect
     server → {"type": "event", "seq": ..., ...}               one per visible case event (dispatch.live)
+    server → {"type": "alert", ...}                           an early warning (maps.alerts), supervisors only
     client → {"type": "resume", "after_seq": N}        (or connect to /ws/live/?after_seq=N)
     server → the visible events with seq > N, in order, then {"type": "resumed", "seq": <last replayed>}
              or {"type": "reload", "seq": <newest event id>} when more than LIVE_REPLAY_LIMIT are missing
@@ -139,6 +140,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.subscribed.isdisjoint(message["groups"]):
             return
         await self._deliver(message["event"])
+
+    async def live_alert(self, message: dict) -> None:
+        """An early warning from maps.alerts: not a case event (no seq, never replayed), so it is
+        passed on as it is to a socket still subscribed to one of its groups."""
+        if not await self._recheck():
+            return
+        if self.subscribed.isdisjoint(message["groups"]):
+            return
+        await self.send_json(message["alert"])
 
     async def _resume(self, after_seq: int) -> None:
         if not await self._recheck(force=True):

@@ -21,6 +21,17 @@ urlpatterns = [
     path("supervision/<int:finding_id>/act/", supervision.supervision_act, name="supervision-act"),
     path("supervision/run/", supervision.supervision_run, name="supervision-run"),
     path("supervision/export/", supervision.supervision_export, name="supervision-export"),
+    path("api/topics/", api.TopicsApi.as_view(), name="api-topics"),
+    path("api/alerts/", api.AlertsApi.as_view(), name="api-alerts"),
+    path("api/series/", api.SeriesApi.as_view(), name="api-series"),
+    path("api/categories/", api.CategoryMixApi.as_view(), name="api-categories"),
+    path("api/density/", api.DensityApi.as_view(), name="api-density"),
+    # Reports leaders use: downloads (xlsx or csv) and the printable monthly report of a district.
+    path("reports/", views.reports_index, name="reports"),
+    re_path(r"^reports/rankings\.(?P<fmt>xlsx|csv)$", views.download_rankings, name="download-rankings"),
+    re_path(r"^reports/cases\.(?P<fmt>xlsx|csv)$", views.download_cases, name="download-cases"),
+    re_path(r"^reports/topics\.(?P<fmt>xlsx|csv)$", views.download_topics, name="download-topics"),
+    re_path(r"^reports/(?P<district>\d{6})/(?P<month>\d{4}-\d{2})/$", views.monthly_report, name="monthly-report"),
     # z/x/y are validated in the view so a bad one gets a 400 naming the field, not a bare 404.
     re_path(r"^tiles/(?P<layer>[^/]+)/(?P<z>[^/]+)/(?P<x>[^/]+)/(?P<y>[^/]+)\.mvt$", views.tile, name="tile"),
     re_path(r"^tiles/(?P<rest>.*)$", views.tile_not_found),
