@@ -5,6 +5,7 @@ stops the process at start with a sentence that says which variable is wrong.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    # Login throttling (partners/auth.py); before partners, whose admin re-registers its attempts.
+    "axes",
     # Ours, lowest first (DESIGN: hotline -> dispatch -> partners -> grids; maps reads all).
     "grids",
     "partners",
@@ -84,7 +87,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it turns a locked-out login into the 429 whatever the view answered.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# The throttle first: a locked name or address is refused before the password is even checked.
+AUTHENTICATION_BACKENDS = ["partners.auth.ThrottlingBackend", "django.contrib.auth.backends.ModelBackend"]
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -161,6 +169,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# Login throttling (partners/auth.py, django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one username,
+# or LOGIN_IP_FAILURE_LIMIT from one client address, lock it for LOGIN_COOLOFF_MINUTES (429, Retry-After).
+LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5, int)
+LOGIN_IP_FAILURE_LIMIT = env_number("LOGIN_IP_FAILURE_LIMIT", 50, int)
+LOGIN_COOLOFF_MINUTES = env_number("LOGIN_COOLOFF_MINUTES", 15.0)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_IP_FAILURE_LIMIT < LOGIN_FAILURE_LIMIT or LOGIN_COOLOFF_MINUTES <= 0:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be 1 or more, LOGIN_IP_FAILURE_LIMIT at least as high, "
+        "LOGIN_COOLOFF_MINUTES positive."
+    )
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "partners.auth.FailureHandler"
+AXES_LOCKOUT_CALLABLE = "partners.auth.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+# Failed attempts are in the security log (partners.SecurityEvent); axes keeps only its counters.
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -194,6 +224,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Depth and size limits on every body (dispatch/parsers.py): a deep JSON array is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "dispatch.parsers.LimitedJSONParser",
+        "dispatch.parsers.LimitedFormParser",
+        "dispatch.parsers.LimitedMultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
@@ -207,6 +243,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Request bodies (dispatch/parsers.py): JSON deeper or larger than this is refused with a 400,
+# on every API endpoint and every websocket message. A full locate batch is about 0.6 MB.
+API_JSON_MAX_DEPTH = env_number("API_JSON_MAX_DEPTH", 32, int)
+API_JSON_MAX_BYTES = env_number("API_JSON_MAX_BYTES", 4 * 1024 * 1024, int)
+LIVE_MESSAGE_MAX_BYTES = env_number("LIVE_MESSAGE_MAX_BYTES", 64 * 1024, int)
+if API_JSON_MAX_DEPTH < 2 or API_JSON_MAX_BYTES < 1024 or LIVE_MESSAGE_MAX_BYTES < 256:
+    raise ImproperlyConfigured("API_JSON_MAX_DEPTH must be 2 or more, API_JSON_MAX_BYTES 1024 or more.")
 
 # Geography
 NEAR_BOUNDARY_M = env_number("NEAR_BOUNDARY_M", 30.0)
@@ -320,7 +364,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line is masked on its way out (DESIGN §11), whichever module wrote it.
+    "filters": {"mask_phones": {"()": "partners.privacy.MaskPhonesFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_phones"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
 

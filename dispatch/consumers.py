@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 
 from dispatch import live, selectors
 from dispatch.models import CaseEvent
+from dispatch.parsers import JSONLimitError, loads_limited
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -104,7 +105,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
         try:
-            content = json.loads(text_data or "")
+            content = loads_limited(text_data or "", size=settings.LIVE_MESSAGE_MAX_BYTES)
+        except JSONLimitError as exc:
+            await self._error("too_large", str(exc))
+            return
         except ValueError:
             await self._error("bad_json", "message is not JSON")
             return

@@ -22,9 +22,9 @@ import jieba
 from django.core.cache import cache
 from django.db.models import Count, Max
 
-from dispatch.live import mask_phones
 from dispatch.selectors import visible_cases
 from maps.dashboard import dashboard_roles, local_zone, week_bounds
+from partners.privacy import mask_phones
 
 CACHE_SECONDS = 24 * 3600
 # The newest descriptions of a week are enough to see what is hot; this bounds the work per request.
