@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import REPLY_STAGE, SIGN_STAGE
+from grids.serializers import latitude_field, longitude_field
 from partners.privacy import mask_phones
 
 ACTIONS = (
@@ -49,8 +50,8 @@ API_SOURCES = (Case.Source.HOTLINE, Case.Source.FIELD, Case.Source.API)
 class CaseCreateInput(serializers.Serializer):
     category = serializers.CharField(max_length=16, help_text=_("类别编码，如 SJ0101"))
     description = serializers.CharField(max_length=4000)
-    lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
-    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lon = longitude_field(required=False, allow_null=True)
+    lat = latitude_field(required=False, allow_null=True)
     crs = serializers.ChoiceField(choices=("wgs84", "gcj02", "bd09"), default="wgs84")
     address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     urgency = serializers.ChoiceField(choices=Case.Urgency.choices, required=False, allow_null=True, default=None)

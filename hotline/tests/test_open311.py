@@ -538,3 +538,12 @@ def test_requests_are_cases_like_any_other_visible_to_the_unit(world, open311_cl
 
     assert api(handler_west).get(f"/api/v1/cases/{case.pk}/").status_code == 200
     assert list(case.events.values_list("kind", flat=True)) == ["opened", "dispatched"]
+
+
+@pytest.mark.parametrize("bad", ["1_0", "1e2", "nan", "inf", "１０６.７", "0x10", "106,7"])
+def test_a_coordinate_is_a_plain_decimal_or_the_request_is_refused(world, open311_client, http, bad):
+    response = post(http, open311_client, long=bad)
+
+    assert response.status_code == 400
+    assert any("long" in description for _, description in errors_of(response))
+    assert Case.objects.count() == 0
