@@ -147,7 +147,7 @@ class CaseListOutput(serializers.Serializer):
     urgency = serializers.CharField()
     source = serializers.CharField()
     description = serializers.SerializerMethodField()
-    address = serializers.CharField()
+    address = serializers.SerializerMethodField()
     lon = serializers.SerializerMethodField()
     lat = serializers.SerializerMethodField()
     grid_code = serializers.CharField()
@@ -166,6 +166,9 @@ class CaseListOutput(serializers.Serializer):
 
     def get_description(self, case: Case) -> str:
         return mask_phones(case.description)
+
+    def get_address(self, case: Case) -> str:
+        return mask_phones(case.address)
 
     @extend_schema_field(OpenApiTypes.DOUBLE)
     def get_lon(self, case: Case) -> float | None:

@@ -21,12 +21,13 @@ _PHONE_CHARS = re.compile(r"[\s\-()（）.．－]")
 _PHONE = re.compile(r"\+?\d{5,20}")
 # One optional separator between digit groups: spaces (also U+3000), hyphens and dashes, dots.
 _SEP = r"[\s\u3000\-‐‑–—－.．]?"
-# `\d` matches full-width digits too, so １３８ １２３４ ５６７８ is caught like its ASCII spelling.
+# `\d` matches full-width digits too, and the fixed digits are spelled both ways, so １３８ １２３４ ５６７８
+# is caught like its ASCII spelling.
 _MOBILE_IN_TEXT = re.compile(
-    rf"(?<![\d+＋])(?:[+＋]?86{_SEP})?(1[3-9]\d){_SEP}\d{{4}}{_SEP}(\d{{4}})(?!\d)",
+    rf"(?<![\d+＋])(?:[+＋]?[8８][6６]{_SEP})?([1１][3-9３-９]\d){_SEP}\d{{4}}{_SEP}(\d{{4}})(?!\d)",
 )
 _LANDLINE_IN_TEXT = re.compile(
-    rf"(?<!\d)[(（]?(0\d{{2,3}})[)）]?{_SEP}\d{{3,4}}{_SEP}(\d{{4}})(?!\d)",
+    rf"(?<!\d)[(（]?([0０]\d{{2,3}})[)）]?{_SEP}\d{{3,4}}{_SEP}(\d{{4}})(?!\d)",
 )
 
 
