@@ -230,6 +230,8 @@ REST_FRAMEWORK = {
         "dispatch.parsers.LimitedFormParser",
         "dispatch.parsers.LimitedMultiPartParser",
     ],
+    # Per-user limits on writes (dispatch/throttles.py); reads are not limited.
+    "DEFAULT_THROTTLE_CLASSES": ["dispatch.throttles.WriteBurstThrottle", "dispatch.throttles.WriteSustainedThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
@@ -251,6 +253,14 @@ API_JSON_MAX_BYTES = env_number("API_JSON_MAX_BYTES", 4 * 1024 * 1024, int)
 LIVE_MESSAGE_MAX_BYTES = env_number("LIVE_MESSAGE_MAX_BYTES", 64 * 1024, int)
 if API_JSON_MAX_DEPTH < 2 or API_JSON_MAX_BYTES < 1024 or LIVE_MESSAGE_MAX_BYTES < 256:
     raise ImproperlyConfigured("API_JSON_MAX_DEPTH must be 2 or more, API_JSON_MAX_BYTES 1024 or more.")
+
+# API writes per user (or per address for keyless writes): a burst per minute, a sustained rate per hour.
+API_WRITE_RATE = env("API_WRITE_RATE", "60/min")
+API_WRITE_HOURLY_RATE = env("API_WRITE_HOURLY_RATE", "1000/hour")
+for _name, _rate in (("API_WRITE_RATE", API_WRITE_RATE), ("API_WRITE_HOURLY_RATE", API_WRITE_HOURLY_RATE)):
+    _count, _, _period = _rate.partition("/")
+    if not _count.isdigit() or int(_count) < 1 or _period[:1] not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(f"{_name} must look like 60/min or 1000/hour, not {_rate!r}.")
 
 # Geography
 NEAR_BOUNDARY_M = env_number("NEAR_BOUNDARY_M", 30.0)

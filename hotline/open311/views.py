@@ -81,7 +81,10 @@ class Open311View(APIView):
             return errors_response(404, [_("未找到。")])
         if isinstance(exc, exceptions.APIException):
             detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-            return errors_response(exc.status_code, [detail])
+            response = errors_response(exc.status_code, [detail])
+            if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+                response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+            return response
         logger.exception("open311: unexpected error")
         return errors_response(500, [_("服务器内部错误。")])
 

@@ -11,7 +11,7 @@ import json
 from xml.etree import ElementTree as ET
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from dispatch import services as dispatch_services
@@ -547,3 +547,13 @@ def test_a_coordinate_is_a_plain_decimal_or_the_request_is_refused(world, open31
     assert response.status_code == 400
     assert any("long" in description for _, description in errors_of(response))
     assert Case.objects.count() == 0
+
+
+@override_settings(API_WRITE_RATE="2/min")
+def test_a_client_posting_too_fast_gets_a_spec_error_429_with_retry_after(world, open311_client, http):
+    assert [post(http, open311_client).status_code for _ in range(2)] == [201, 201]
+    third = post(http, open311_client)
+
+    assert third.status_code == 429 and int(third["Retry-After"]) >= 1
+    assert errors_of(third)[0][0] == 429
+    assert Case.objects.count() == 2
