@@ -1,3 +1,6 @@
+"""Middleware of our own: the language of unprefixed API paths, and the Permissions-Policy header."""
+
+from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -19,3 +22,16 @@ class ApiAwareLocaleMiddleware(LocaleMiddleware):
             request.LANGUAGE_CODE = translation.get_language()
             return
         super().process_request(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Adds `PERMISSIONS_POLICY` as the Permissions-Policy header of every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

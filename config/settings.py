@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "channels",
     # Login throttling (partners/auth.py); before partners, whose admin re-registers its attempts.
     "axes",
+    "csp",
     # Ours, lowest first (DESIGN: hotline -> dispatch -> partners -> grids; maps reads all).
     "grids",
     "partners",
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ApiAwareLocaleMiddleware",
@@ -282,6 +285,42 @@ MAP_BASE_TILE_URL = env("MAP_BASE_TILE_URL", "")
 if MAP_BASE_TILE_URL and not all(part in MAP_BASE_TILE_URL for part in ("{z}", "{x}", "{y}")):
     raise ImproperlyConfigured(f"MAP_BASE_TILE_URL must contain {{z}}, {{x}} and {{y}}, not {MAP_BASE_TILE_URL!r}.")
 MAP_BASE_ATTRIBUTION = env("MAP_BASE_ATTRIBUTION", "")
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{z}", "0").replace("{x}", "0").replace("{y}", "0"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (django-csp): every script and style is a file the project serves; no inline
+# script, no inline event handler, no eval. MapLibre draws in a worker made from a blob: URL and
+# decodes images from blob:/data:. The optional base layer's host is the only other origin allowed.
+_TILE_ORIGIN = [_origin(MAP_BASE_TILE_URL)] if MAP_BASE_TILE_URL and _origin(MAP_BASE_TILE_URL) else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *_TILE_ORIGIN],
+        "connect-src": ["'self'", *_TILE_ORIGIN],
+        "worker-src": ["'self'", "blob:"],
+        "child-src": ["'self'", "blob:"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Permissions-Policy (config/middleware.py): the field page may ask for the position and the camera;
+# nothing may use the microphone, payment, USB and the like, and no other origin gets any of it.
+PERMISSIONS_POLICY = env(
+    "PERMISSIONS_POLICY",
+    "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), browsing-topics=()",
+)
 # Seconds browsers and proxies may keep a boundary tile; the map page's tile URLs change with the data.
 MAP_TILE_MAX_AGE = env_number("MAP_TILE_MAX_AGE", 3600, int)
 
