@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.deprecation import MiddlewareMixin
 
 # Programs have no language prefix to put in a URL: they ask with Accept-Language.
 _UNPREFIXED = ("/api/", "/open311/", "/healthz", "/ws/")
@@ -24,14 +25,13 @@ class ApiAwareLocaleMiddleware(LocaleMiddleware):
         super().process_request(request)
 
 
-class PermissionsPolicyMiddleware:
-    """Adds `PERMISSIONS_POLICY` as the Permissions-Policy header of every response."""
+class PermissionsPolicyMiddleware(MiddlewareMixin):
+    """Adds `PERMISSIONS_POLICY` as the Permissions-Policy header of every response.
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    A MiddlewareMixin, so it runs sync or async as the server does (no thread hop under ASGI).
+    """
 
-    def __call__(self, request):
-        response = self.get_response(request)
+    def process_response(self, request, response):
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response

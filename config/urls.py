@@ -31,3 +31,8 @@ urlpatterns += i18n_patterns(
     path("", include("dispatch.page_urls")),
     prefix_default_language=False,
 )
+
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

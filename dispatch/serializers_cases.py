@@ -44,6 +44,21 @@ REQUIRED = {
 API_SOURCES = (Case.Source.HOTLINE, Case.Source.FIELD, Case.Source.API)
 
 
+def paginated(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of a LimitOffsetPagination page of `item`s, for views that paginate by hand."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        name,
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
 # --- inputs --------------------------------------------------------------------------------------
 
 

@@ -170,10 +170,19 @@ class LocateBatchInputSerializer(serializers.Serializer):
     crs = CrsField()
 
 
+@extend_schema_field(
+    {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/Location"}, {"type": "null"}]}}
+)
+class LocationListField(serializers.ListField):
+    """Locations in input order, null where a point is in no grid (the schema says so per item)."""
+
+    child = LocationSerializer(allow_null=True)
+
+
 class LocateBatchOutputSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text=_("点数"))
     found = serializers.IntegerField(help_text=_("找到网格的点数"))
-    results = LocationSerializer(many=True, allow_null=True, help_text=_("与输入同序；找不到网格的点为 null"))
+    results = LocationListField(help_text=_("与输入同序；找不到网格的点为 null"))
 
     def to_representation(self, results: list[Location | None]) -> dict:
         location = LocationSerializer()

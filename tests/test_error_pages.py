@@ -13,7 +13,9 @@ def boom(request):
     raise RuntimeError("an unexpected bug")
 
 
-urlpatterns = [path("boom/", boom), *config.urls.urlpatterns]
+urlpatterns = [path("boom/", boom), path("api/boom/", boom), *config.urls.urlpatterns]
+handler400, handler403 = config.urls.handler400, config.urls.handler403
+handler404, handler500 = config.urls.handler404, config.urls.handler500
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
@@ -70,3 +72,12 @@ def test_no_template_has_an_inline_script_or_event_handler():
         if inline_script.search(p.read_text()) or handler.search(p.read_text()) or style_attribute.search(p.read_text())
     ]
     assert offenders == []
+
+
+@override_settings(DEBUG=False)
+def test_programs_get_json_errors_even_where_no_route_matches():
+    missing = Client().get("/api/v1/calls/not-a-number/")
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/json" and missing.json() == {"detail": "未找到。"}
+    crash = Client(raise_request_exception=False).get("/api/boom/")
+    assert crash.status_code == 500 and crash.json() == {"detail": "服务器内部错误。"}
