@@ -171,7 +171,7 @@ class LocateBatchInputSerializer(serializers.Serializer):
 
 
 @extend_schema_field(
-    {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/Location"}, {"type": "null"}]}}
+    {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Location"}], "nullable": True}}
 )
 class LocationListField(serializers.ListField):
     """Locations in input order, null where a point is in no grid (the schema says so per item)."""
