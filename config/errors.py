@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 
 _PROGRAMS = ("/api/", "/open311/")
+# Chinese as UTF-8, as the REST framework's own answers are.
+_UTF8 = {"ensure_ascii": False}
 
 
 def _for_programs(request) -> bool:
@@ -20,8 +22,10 @@ def _for_programs(request) -> bool:
 def _json(request, status: int, detail: str) -> JsonResponse:
     if request.path.startswith("/open311/"):
         # GeoReport v2 errors are a list of {code, description}.
-        return JsonResponse([{"code": status, "description": detail}], status=status, safe=False)
-    return JsonResponse({"detail": detail}, status=status)
+        return JsonResponse(
+            [{"code": status, "description": detail}], status=status, safe=False, json_dumps_params=_UTF8
+        )
+    return JsonResponse({"detail": detail}, status=status, json_dumps_params=_UTF8)
 
 
 def bad_request(request, exception=None):

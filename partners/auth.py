@@ -86,7 +86,9 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
     minutes = max(1, math.ceil(seconds / 60))
     message = _("登录失败次数过多，已暂时锁定。请 %(n)d 分钟后再试，或请管理员解锁。") % {"n": minutes}
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        response = JsonResponse(
+            {"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS, json_dumps_params={"ensure_ascii": False}
+        )
     else:
         response = render(request, "registration/locked_out.html", {"message": message}, status=429)
     response["Retry-After"] = str(seconds)
