@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from dispatch.live import mask_phones
 from dispatch.supervision import rules, text
 from dispatch.supervision.models import Finding, FindingEntry, Severity
 from dispatch.supervision.services import ACTIONS
+from partners.privacy import mask_phones
 
 
 class FindingFilter(serializers.Serializer):

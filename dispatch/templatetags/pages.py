@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from dispatch import views
+from partners.privacy import mask_phones
 
 register = template.Library()
 
@@ -56,6 +57,12 @@ def user_menu(context) -> dict:
     roles, active = _roles(context)
     request = context.get("request")
     return {"request": request, "user": getattr(request, "user", None), "roles": roles, "active": active}
+
+
+@register.filter
+def masked(value) -> str:
+    """Free text with every phone number masked (partners.privacy), for pages that show what was typed."""
+    return mask_phones(str(value or ""))
 
 
 @register.filter
