@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so a view's lost database connection becomes a 503 with Retry-After, not a 500.
+    "config.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -135,6 +137,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_PREFIX", "shehui"),
+        # Every cache use falls back when Redis is away; short timeouts keep that fallback quick.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }
 }
 
@@ -152,11 +156,36 @@ LIVE_REPLAY_LIMIT = env_number("LIVE_REPLAY_LIMIT", 500, int)
 LIVE_RECHECK_SECONDS = env_number("LIVE_RECHECK_SECONDS", 10.0)
 # How often (seconds) an idle socket re-checks that its user is still active; 0 = never.
 LIVE_SESSION_CHECK_SECONDS = env_number("LIVE_SESSION_CHECK_SECONDS", 300.0)
+# How often (seconds) a server with open sockets checks that PostgreSQL and Redis answer, to tell
+# the sockets it is degraded (dispatch/live_status.py).
+LIVE_STATUS_SECONDS = env_number("LIVE_STATUS_SECONDS", 5.0)
+if LIVE_STATUS_SECONDS <= 0:
+    raise ImproperlyConfigured(f"LIVE_STATUS_SECONDS must be positive, not {LIVE_STATUS_SECONDS}.")
+
+# Transactional outbox (dispatch/outbox.py): events and tasks that did not reach Redis at commit.
+# The relay runs this often (seconds), leaves rows younger than OUTBOX_GRACE_SECONDS to the process
+# that wrote them, and re-sends a task the broker took but nobody finished after
+# OUTBOX_TASK_REDELIVER_SECONDS. After a failed publish, writers leave Redis alone for
+# LIVE_PUBLISH_BACKOFF_SECONDS.
+OUTBOX_RELAY_SECONDS = env_number("OUTBOX_RELAY_SECONDS", 2.0)
+OUTBOX_GRACE_SECONDS = env_number("OUTBOX_GRACE_SECONDS", 5.0)
+OUTBOX_TASK_REDELIVER_SECONDS = env_number("OUTBOX_TASK_REDELIVER_SECONDS", 300.0)
+LIVE_PUBLISH_BACKOFF_SECONDS = env_number("LIVE_PUBLISH_BACKOFF_SECONDS", 5.0)
+if OUTBOX_RELAY_SECONDS <= 0 or OUTBOX_GRACE_SECONDS < 0 or OUTBOX_TASK_REDELIVER_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "OUTBOX_RELAY_SECONDS and OUTBOX_TASK_REDELIVER_SECONDS must be positive, OUTBOX_GRACE_SECONDS 0 or more."
+    )
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
+# A task is acknowledged only when it finished, and one whose worker process died is queued again;
+# every task body is safe to run twice (dispatch/tasks.py). A message taken by a worker that vanished
+# whole (kill -9 of its main process) goes back to the queue after CELERY_VISIBILITY_TIMEOUT seconds,
+# which must exceed the longest task (the SLA sweep takes seconds).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_VISIBILITY_TIMEOUT = env_number("CELERY_VISIBILITY_TIMEOUT", 300, int)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict = {}
@@ -237,8 +266,11 @@ CASE_PHOTO_MAX_PIXELS = env_number("CASE_PHOTO_MAX_PIXELS", 50_000_000, int)
 CASE_PHOTOS_MAX = env_number("CASE_PHOTOS_MAX", 6, int)
 if CASE_PHOTO_MAX_BYTES < 1 or CASE_PHOTO_MAX_PIXELS < 1 or CASE_PHOTOS_MAX < 0:
     raise ImproperlyConfigured("CASE_PHOTO_MAX_BYTES/_PIXELS must be positive and CASE_PHOTOS_MAX 0 or more.")
-# A reservation older than this (seconds) belongs to a process that died; a retry may take it over.
-IDEMPOTENCY_IN_FLIGHT_SECONDS = env_number("IDEMPOTENCY_IN_FLIGHT_SECONDS", 120.0)
+# Idempotency keys are kept this long (hours) and then removed by a periodic task: a retry within it
+# gets the first answer, a request after it is new.
+IDEMPOTENCY_KEY_TTL_HOURS = env_number("IDEMPOTENCY_KEY_TTL_HOURS", 24.0)
+if IDEMPOTENCY_KEY_TTL_HOURS <= 0:
+    raise ImproperlyConfigured(f"IDEMPOTENCY_KEY_TTL_HOURS must be positive, not {IDEMPOTENCY_KEY_TTL_HOURS}.")
 
 # SLA and evaluation (dispatch/sla.py, dispatch/tasks.py, dispatch/evaluation.py)
 # Deadlines are counted on the Chinese working calendar in this zone whatever TIME_ZONE says.
@@ -287,6 +319,16 @@ def _weights(raw: str) -> dict:
 # Composite score weights over 响应率, 解决率, 满意率.
 EVALUATION_WEIGHTS = _weights(env("EVALUATION_WEIGHTS", "30,35,35"))
 # A sweep that waited a minute in the queue is superseded by the next one.
+CELERY_BEAT_SCHEDULE["dispatch-relay-outbox"] = {
+    "task": "dispatch.tasks.relay_outbox",
+    "schedule": OUTBOX_RELAY_SECONDS,
+    "options": {"expires": max(OUTBOX_RELAY_SECONDS, 1.0)},
+}
+CELERY_BEAT_SCHEDULE["dispatch-expire-idempotency-keys"] = {
+    "task": "dispatch.tasks.expire_idempotency_keys",
+    "schedule": 3600.0,
+    "options": {"expires": 3000},
+}
 CELERY_BEAT_SCHEDULE["dispatch-sweep-deadlines"] = {
     "task": "dispatch.tasks.sweep_deadlines",
     "schedule": 60.0,

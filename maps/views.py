@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
+from dispatch import workdays
 from dispatch.models import Case, CaseEvent
 from maps import dashboard, selectors
 
@@ -241,4 +242,7 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
         "csrfToken": get_token(request),
         "text": {**boundaries["text"], **_dashboard_text()},
     }
-    return render(request, "maps/supervisor.html", {"map_config": config})
+    # Deadlines in uncovered years fall back to Monday–Friday; the people watching them must know.
+    calendar = workdays.coverage()
+    context = {"map_config": config, "calendar_gap": None if calendar.ok else calendar}
+    return render(request, "maps/supervisor.html", context)

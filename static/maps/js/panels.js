@@ -250,15 +250,11 @@ export async function loadTrend(config) {
 
 // --- unit ranking ------------------------------------------------------------------------------
 
-function isoDay(date) {
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-  return local.toISOString().slice(0, 10);
-}
-
 export async function loadRanking(config) {
-  const to = new Date();
-  const from = new Date(to.getTime() - 29 * 86400000);
-  const data = await getJSON(config.api.stats, { from: isoDay(from), to: isoDay(to) });
+  // No dates: the server applies the city's configured evaluation period (admin: 考评设置).
+  const data = await getJSON(config.api.stats);
+  const period = document.getElementById("ranking-period");
+  if (period) period.textContent = `${data.from} – ${data.to}`;
   const scored = data.units.filter((row) => row.score !== null).sort((a, b) => b.score - a.score);
   const percent = (value) => (value === null ? "–" : `${Math.round(value * 100)}%`);
   replace(

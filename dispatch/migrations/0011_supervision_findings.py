@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dispatch', '0006_caseevent_kind_at_index'),
+        ('dispatch', '0010_evaluation_settings'),
         ('partners', '0002_verbose_names_in_chinese'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

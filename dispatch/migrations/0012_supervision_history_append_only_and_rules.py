@@ -55,7 +55,7 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dispatch", "0007_supervision_findings")]
+    dependencies = [("dispatch", "0011_supervision_findings")]
 
     operations = [
         migrations.RunSQL(APPEND_ONLY, DROP_APPEND_ONLY),
