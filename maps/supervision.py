@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -101,10 +102,13 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
     unit_name = None
     if "unit" in params:
         unit_name = selectors.unit_names([params["unit"]]).get(params["unit"])
+    # Counted in the database: the list may be cut at LIST_LIMIT, the counts never are.
     counts = dict.fromkeys(Severity.values, 0)
-    for f in findings:
-        if f.is_active:
-            counts[f.severity] += 1
+    active = selectors.visible_findings(request.user).filter(status__in=Finding.ACTIVE)
+    if "unit" in params:
+        active = active.filter(unit_ids__contains=[params["unit"]])
+    for severity, n in active.values_list("severity").annotate(n=Count("id")).values_list("severity", "n"):
+        counts[severity] = n
     query = {k: request.GET[k] for k in FILTERS if request.GET.get(k)}
     context = {
         "access": access,
