@@ -13,12 +13,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from dispatch.models import Case
@@ -101,10 +102,13 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
     unit_name = None
     if "unit" in params:
         unit_name = selectors.unit_names([params["unit"]]).get(params["unit"])
+    # Counted in the database: the list may be cut at LIST_LIMIT, the counts never are.
     counts = dict.fromkeys(Severity.values, 0)
-    for f in findings:
-        if f.is_active:
-            counts[f.severity] += 1
+    active = selectors.visible_findings(request.user).filter(status__in=Finding.ACTIVE)
+    if "unit" in params:
+        active = active.filter(unit_ids__contains=[params["unit"]])
+    for severity, n in active.values_list("severity").annotate(n=Count("id")).values_list("severity", "n"):
+        counts[severity] = n
     query = {k: request.GET[k] for k in FILTERS if request.GET.get(k)}
     context = {
         "access": access,
@@ -158,26 +162,26 @@ def supervision_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
 
 
 FIGURE_LABELS = {
-    "window_days": gettext_lazy("统计窗口（天）"),
-    "dispatched": gettext_lazy("派单"),
-    "returned": gettext_lazy("退单"),
-    "rate": gettext_lazy("退单率（%）"),
-    "returns": gettext_lazy("退单次数"),
-    "units": gettext_lazy("涉及单位数"),
-    "replies": gettext_lazy("办结反馈"),
-    "without_photos": gettext_lazy("无照片反馈"),
-    "share": gettext_lazy("占比（%）"),
-    "quick": gettext_lazy("几分钟内办结"),
-    "in_last_minutes": gettext_lazy("期限前最后时段内反馈"),
-    "minutes": gettext_lazy("最后时段（分钟）"),
-    "signed": gettext_lazy("签收"),
-    "extended": gettext_lazy("申请延期"),
-    "idle_until_red": gettext_lazy("签收后无动作直至超时"),
-    "callbacks": gettext_lazy("回访总数"),
-    "bursts": gettext_lazy("连续回访串数"),
-    "in_bursts": gettext_lazy("串内回访数"),
-    "median_gap_seconds": gettext_lazy("间隔中位数（秒）"),
-    "self_verified": gettext_lazy("自办自核件数"),
+    "window_days": pgettext_lazy("supervision", "统计窗口（天）"),
+    "dispatched": pgettext_lazy("supervision", "派单"),
+    "returned": pgettext_lazy("supervision", "退单"),
+    "rate": pgettext_lazy("supervision", "退单率（%）"),
+    "returns": pgettext_lazy("supervision", "退单次数"),
+    "units": pgettext_lazy("supervision", "涉及单位数"),
+    "replies": pgettext_lazy("supervision", "办结反馈"),
+    "without_photos": pgettext_lazy("supervision", "无照片反馈"),
+    "share": pgettext_lazy("supervision", "占比（%）"),
+    "quick": pgettext_lazy("supervision", "几分钟内办结"),
+    "in_last_minutes": pgettext_lazy("supervision", "期限前最后时段内反馈"),
+    "minutes": pgettext_lazy("supervision", "最后时段（分钟）"),
+    "signed": pgettext_lazy("supervision", "签收"),
+    "extended": pgettext_lazy("supervision", "申请延期"),
+    "idle_until_red": pgettext_lazy("supervision", "签收后无动作直至超时"),
+    "callbacks": pgettext_lazy("supervision", "回访总数"),
+    "bursts": pgettext_lazy("supervision", "连续回访串数"),
+    "in_bursts": pgettext_lazy("supervision", "串内回访数"),
+    "median_gap_seconds": pgettext_lazy("supervision", "间隔中位数（秒）"),
+    "self_verified": pgettext_lazy("supervision", "自办自核件数"),
 }
 
 
@@ -250,18 +254,18 @@ def supervision_run(request: HttpRequest) -> HttpResponse:
 
 
 EXPORT_COLUMNS = (
-    gettext_lazy("编号"),
-    gettext_lazy("规则"),
-    gettext_lazy("严重程度"),
-    gettext_lazy("状态"),
-    gettext_lazy("对象"),
-    gettext_lazy("涉及单位"),
-    gettext_lazy("情况"),
-    gettext_lazy("工单数"),
-    gettext_lazy("工单编号"),
-    gettext_lazy("证据流转记录"),
-    gettext_lazy("首次发现"),
-    gettext_lazy("最近发现"),
+    pgettext_lazy("supervision", "编号"),
+    pgettext_lazy("supervision", "规则"),
+    pgettext_lazy("supervision", "严重程度"),
+    pgettext_lazy("supervision", "状态"),
+    pgettext_lazy("supervision", "对象"),
+    pgettext_lazy("supervision", "涉及单位"),
+    pgettext_lazy("supervision", "情况"),
+    pgettext_lazy("supervision", "工单数"),
+    pgettext_lazy("supervision", "工单编号"),
+    pgettext_lazy("supervision", "证据流转记录"),
+    pgettext_lazy("supervision", "首次发现"),
+    pgettext_lazy("supervision", "最近发现"),
 )
 
 

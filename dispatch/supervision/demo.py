@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -446,15 +447,19 @@ def load(*, seed: int = 2026, stdout=None, now: dt.datetime | None = None, plant
         if plan is None:
             return {}
         now = now or timezone.now()
+        started = time.monotonic()
         counts = plant_history(plan, now=now, seed=seed)
-        for planter in planters:
-            planter(plan=plan, now=now, seed=seed, stdout=out)
         out.write(
             f"  history with planted behaviour: {counts['cases']} cases, {counts['events']} events "
-            f"({len(plan.honest)} honest units, {sum(len(u) for u in plan.planted.values())} planted)"
+            f"({len(plan.honest)} honest units, {sum(len(u) for u in plan.planted.values())} planted) "
+            f"in {time.monotonic() - started:.1f} s"
         )
+        for planter in planters:
+            planter(plan=plan, now=now, seed=seed, stdout=out)
     out.write("  running the supervision rules:")
+    started = time.monotonic()
     result = services.supervision_run(now=now, stdout=out)
+    out.write(f"  rules run in {time.monotonic() - started:.1f} s")
     return result.as_dict()
 
 

@@ -12,13 +12,14 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Severity(models.TextChoices):
     # Declared from the most to the least serious: the page lists findings in this order.
-    HIGH = "high", _("严重")
-    MEDIUM = "medium", _("一般")
-    LOW = "low", _("提示")
+    HIGH = "high", pgettext_lazy("severity", "严重")
+    MEDIUM = "medium", pgettext_lazy("severity", "一般")
+    LOW = "low", pgettext_lazy("severity", "提示")
 
 
 SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}

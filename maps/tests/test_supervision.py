@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -51,6 +52,8 @@ def test_a_supervisor_sees_every_finding_listed_by_severity(findings, supervisor
     )
     assert "立即运行规则" in page
     assert 'href="/maps/supervision/"' in page  # the header links to it
+    counts = dict(re.findall(r'<li data-severity="(\w+)">.*?<strong>(\d+)</strong>', page))
+    assert counts == {"high": "5", "medium": "4", "low": "1"}
 
 
 def test_a_units_handler_sees_only_their_unit_and_no_run_button(findings):

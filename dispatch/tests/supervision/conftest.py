@@ -1,5 +1,6 @@
-"""A planted history in the cases world: honest units, and units that each behave the way one rule
-looks for (dispatch.supervision.demo), with the people who act for them."""
+"""A planted history in the cases world (dispatch/tests/conftest.py, whose fixtures apply here too):
+honest units, and units that each behave the way one rule looks for (dispatch.supervision.demo), with
+the people who act for them. Other apps' tests import `planted` with the world's fixtures."""
 
 from __future__ import annotations
 
@@ -7,20 +8,8 @@ import pytest
 from django.utils import timezone
 
 from dispatch.supervision import demo
-from dispatch.tests import conftest as cases
 from dispatch.tests.conftest import _person
 from partners.models import Unit
-
-# The cases world's fixtures, for the tests in this directory.
-world = cases.world
-agent = cases.agent
-grid_worker = cases.grid_worker
-handler_a = cases.handler_a
-handler_b = cases.handler_b
-dispatcher = cases.dispatcher
-supervisor = cases.supervisor
-media = cases.media
-open_case_at = cases.open_case_at
 
 # Departments for the extra units, one of each per district (the database allows one per territory).
 DEPARTMENTS = ["chengguan", "zhujian", "shuiwu", "jiaojing", "shengtai", "shichang", "gongdian", "ranqi"]

@@ -36,3 +36,22 @@ def test_beat_runs_the_task_which_is_safe_to_run_twice(planted):
     second = run_rules.run()
     assert sum(r["created"] for r in first["rules"]) == Finding.objects.count() > 0
     assert sum(r["created"] for r in second["rules"]) == 0
+
+
+def test_the_admin_lists_the_rules_with_what_they_mean_and_shows_findings_read_only(planted, client):
+    from django.contrib.auth import get_user_model
+
+    from dispatch.supervision import services
+    from dispatch.supervision.models import RuleSetting
+
+    _plan, now, _counts = planted
+    services.supervision_run(now=now)
+    admin = get_user_model().objects.create_superuser("root", password=None)
+    client.force_login(admin)
+    assert "退单率过高" in client.get("/admin/dispatch/rulesetting/").content.decode()
+    setting = RuleSetting.objects.get(code="return_rate")
+    page = client.get(f"/admin/dispatch/rulesetting/{setting.pk}/change/").content.decode()
+    assert "退单率（%），超过即发现" in page
+    finding = Finding.objects.first()
+    assert client.get(f"/admin/dispatch/finding/{finding.pk}/change/").status_code == 200
+    assert client.get("/admin/dispatch/finding/add/").status_code == 403
