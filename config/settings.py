@@ -5,6 +5,7 @@ stops the process at start with a sentence that says which variable is wrong.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    # Login throttling (partners/auth.py); before partners, whose admin re-registers its attempts.
+    "axes",
+    "csp",
     # Ours, lowest first (DESIGN: hotline -> dispatch -> partners -> grids; maps reads all).
     "grids",
     "partners",
@@ -76,6 +80,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ApiAwareLocaleMiddleware",
@@ -84,9 +90,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out login into the 429 whatever the view answered.
+    "axes.middleware.AxesMiddleware",
     # Last, so a view's lost database connection becomes a 503 with Retry-After, not a 500.
     "config.unavailable.DatabaseUnavailableMiddleware",
 ]
+
+# The throttle first: a locked name or address is refused before the password is even checked.
+AUTHENTICATION_BACKENDS = ["partners.auth.ThrottlingBackend", "django.contrib.auth.backends.ModelBackend"]
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -190,6 +201,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# Login throttling (partners/auth.py, django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one username,
+# or LOGIN_IP_FAILURE_LIMIT from one client address, lock it for LOGIN_COOLOFF_MINUTES (429, Retry-After).
+LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5, int)
+LOGIN_IP_FAILURE_LIMIT = env_number("LOGIN_IP_FAILURE_LIMIT", 50, int)
+LOGIN_COOLOFF_MINUTES = env_number("LOGIN_COOLOFF_MINUTES", 15.0)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_IP_FAILURE_LIMIT < LOGIN_FAILURE_LIMIT or LOGIN_COOLOFF_MINUTES <= 0:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be 1 or more, LOGIN_IP_FAILURE_LIMIT at least as high, "
+        "LOGIN_COOLOFF_MINUTES positive."
+    )
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "partners.auth.FailureHandler"
+AXES_LOCKOUT_CALLABLE = "partners.auth.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+# Failed attempts are in the security log (partners.SecurityEvent); axes keeps only its counters.
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -223,6 +256,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Depth and size limits on every body (dispatch/parsers.py): a deep JSON array is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "dispatch.parsers.LimitedJSONParser",
+        "dispatch.parsers.LimitedFormParser",
+        "dispatch.parsers.LimitedMultiPartParser",
+    ],
+    # Per-user limits on writes (dispatch/throttles.py); reads are not limited.
+    "DEFAULT_THROTTLE_CLASSES": ["dispatch.throttles.WriteBurstThrottle", "dispatch.throttles.WriteSustainedThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
@@ -235,7 +276,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation also documents the framework's own error answers (config/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_error_responses",
+    ],
 }
+
+# Request bodies (dispatch/parsers.py): JSON deeper or larger than this is refused with a 400,
+# on every API endpoint and every websocket message. A full locate batch is about 0.6 MB.
+API_JSON_MAX_DEPTH = env_number("API_JSON_MAX_DEPTH", 32, int)
+API_JSON_MAX_BYTES = env_number("API_JSON_MAX_BYTES", 4 * 1024 * 1024, int)
+LIVE_MESSAGE_MAX_BYTES = env_number("LIVE_MESSAGE_MAX_BYTES", 64 * 1024, int)
+if API_JSON_MAX_DEPTH < 2 or API_JSON_MAX_BYTES < 1024 or LIVE_MESSAGE_MAX_BYTES < 256:
+    raise ImproperlyConfigured("API_JSON_MAX_DEPTH must be 2 or more, API_JSON_MAX_BYTES 1024 or more.")
+
+# API writes per user (or per address for keyless writes): a burst per minute, a sustained rate per hour.
+API_WRITE_RATE = env("API_WRITE_RATE", "60/min")
+API_WRITE_HOURLY_RATE = env("API_WRITE_HOURLY_RATE", "1000/hour")
+for _name, _rate in (("API_WRITE_RATE", API_WRITE_RATE), ("API_WRITE_HOURLY_RATE", API_WRITE_HOURLY_RATE)):
+    _count, _, _period = _rate.partition("/")
+    if not _count.isdigit() or int(_count) < 1 or _period[:1] not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(f"{_name} must look like 60/min or 1000/hour, not {_rate!r}.")
 
 # Geography
 NEAR_BOUNDARY_M = env_number("NEAR_BOUNDARY_M", 30.0)
@@ -257,6 +319,42 @@ MAP_BASE_TILE_URL = env("MAP_BASE_TILE_URL", "")
 if MAP_BASE_TILE_URL and not all(part in MAP_BASE_TILE_URL for part in ("{z}", "{x}", "{y}")):
     raise ImproperlyConfigured(f"MAP_BASE_TILE_URL must contain {{z}}, {{x}} and {{y}}, not {MAP_BASE_TILE_URL!r}.")
 MAP_BASE_ATTRIBUTION = env("MAP_BASE_ATTRIBUTION", "")
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{z}", "0").replace("{x}", "0").replace("{y}", "0"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (django-csp): every script and style is a file the project serves; no inline
+# script, no inline event handler, no eval. MapLibre draws in a worker made from a blob: URL and
+# decodes images from blob:/data:. The optional base layer's host is the only other origin allowed.
+_TILE_ORIGIN = [_origin(MAP_BASE_TILE_URL)] if MAP_BASE_TILE_URL and _origin(MAP_BASE_TILE_URL) else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *_TILE_ORIGIN],
+        "connect-src": ["'self'", *_TILE_ORIGIN],
+        "worker-src": ["'self'", "blob:"],
+        "child-src": ["'self'", "blob:"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Permissions-Policy (config/middleware.py): the field page may ask for the position and the camera;
+# nothing may use the microphone, payment, USB and the like, and no other origin gets any of it.
+PERMISSIONS_POLICY = env(
+    "PERMISSIONS_POLICY",
+    "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), browsing-topics=()",
+)
 # Seconds browsers and proxies may keep a boundary tile; the map page's tile URLs change with the data.
 MAP_TILE_MAX_AGE = env_number("MAP_TILE_MAX_AGE", 3600, int)
 
@@ -334,6 +432,16 @@ CELERY_BEAT_SCHEDULE["dispatch-sweep-deadlines"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+# Supervision of conduct (docs/supervision.md): the rules read weeks of the event log, so hourly is
+# plenty; a run still waiting when the next is due is dropped.
+SUPERVISION_RUN_SECONDS = env_number("SUPERVISION_RUN_SECONDS", 3600.0)
+if SUPERVISION_RUN_SECONDS < 60:
+    raise ImproperlyConfigured(f"SUPERVISION_RUN_SECONDS must be 60 or more, not {SUPERVISION_RUN_SECONDS}.")
+CELERY_BEAT_SCHEDULE["dispatch-supervision-rules"] = {
+    "task": "dispatch.supervision.tasks.run_rules",
+    "schedule": SUPERVISION_RUN_SECONDS,
+    "options": {"expires": SUPERVISION_RUN_SECONDS * 0.9},
+}
 
 # Early warning (maps/alerts.py, docs/analytics.md): today so far against the same weekday of the last
 # ALERT_BASELINE_WEEKS weeks; flagged when the Poisson tail is below ALERT_ALPHA, the count at least
@@ -381,7 +489,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line is masked on its way out (DESIGN §11), whichever module wrote it.
+    "filters": {"mask_phones": {"()": "partners.privacy.MaskPhonesFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_phones"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
 

@@ -168,3 +168,72 @@ class EvaluationSettingsAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return (*EvaluationSettingsForm.Meta.fields, "updated_at")
+
+
+# --- supervision of conduct (dispatch/supervision/) ----------------------------------------------
+
+from dispatch.supervision import rules as supervision_rules  # noqa: E402
+from dispatch.supervision.models import Finding, FindingEntry, RuleSetting  # noqa: E402
+
+
+@admin.register(RuleSetting)
+class RuleSettingAdmin(admin.ModelAdmin):
+    """Supervisors tune each rule here; what each number means is shown beside it."""
+
+    list_display = ("code", "title", "enabled", "severity", "window_days", "threshold", "min_count", "updated_at")
+    list_editable = ("enabled", "severity", "window_days", "threshold", "min_count")
+    readonly_fields = ("code", "explanation")
+    fields = ("code", "explanation", "enabled", "severity", "window_days", "threshold", "min_count", "params")
+
+    @admin.display(description=_("规则"))
+    def title(self, obj: RuleSetting) -> str:
+        rule = supervision_rules.rule_for(obj.code)
+        return str(rule.title) if rule else obj.code
+
+    @admin.display(description=_("说明"))
+    def explanation(self, obj: RuleSetting) -> str:
+        rule = supervision_rules.rule_for(obj.code)
+        if rule is None:
+            return "—"
+        return _("%(description)s 阈值：%(threshold)s；最少件数：%(min)s。") % {
+            "description": rule.description,
+            "threshold": rule.threshold_help,
+            "min": rule.min_count_help,
+        }
+
+    def has_add_permission(self, request) -> bool:
+        # Rules are code; their settings rows are seeded. A row without a rule would do nothing.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class FindingEntryInline(admin.TabularInline):
+    model = FindingEntry
+    extra = 0
+    fields = ("at", "kind", "actor", "from_status", "to_status", "note")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    """Read-only: findings are acted on from the supervision page, so every change leaves its entry."""
+
+    list_display = ("id", "rule", "severity", "unit", "person", "status", "first_seen", "last_seen")
+    list_filter = ("status", "severity", "rule")
+    search_fields = ("unit__name", "person__username", "subject_key")
+    inlines = (FindingEntryInline,)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

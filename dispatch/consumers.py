@@ -32,6 +32,7 @@ from django.db import DatabaseError
 
 from dispatch import live, live_status, selectors
 from dispatch.models import CaseEvent
+from dispatch.parsers import JSONLimitError, loads_limited
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -112,7 +113,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
         try:
-            content = json.loads(text_data or "")
+            content = loads_limited(text_data or "", size=settings.LIVE_MESSAGE_MAX_BYTES)
+        except JSONLimitError as exc:
+            await self._error("too_large", str(exc))
+            return
         except ValueError:
             await self._error("bad_json", "message is not JSON")
             return

@@ -17,7 +17,6 @@ Groups are narrow on purpose — a group send reaches exactly the sockets that m
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
@@ -26,6 +25,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+
+from partners.privacy import mask_phones
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ _SCOPES = frozenset({ALL, UNIT, PARTNER, GRID, DISTRICT, USER, SOURCE})
 # The message type the consumer handles (`live.event` → `LiveConsumer.live_event`).
 MESSAGE_TYPE = "live.event"
 
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-
 
 def group_name(scope: str, key: object = None) -> str:
     """The one place a live group's name is spelled."""
@@ -53,11 +52,6 @@ def group_name(scope: str, key: object = None) -> str:
     if key is None or key == "":
         raise ValueError(f"live group scope {scope!r} needs a key")
     return f"live.{scope}.{key}"
-
-
-def mask_phones(text: str) -> str:
-    """Mainland mobile numbers become 138****5678 (DESIGN §11: never a full number on a socket)."""
-    return _PHONE.sub(r"\1****\2", text or "")
 
 
 def group_names_for_case(case, active_assignments: list[tuple[int | None, int | None]] | None = None) -> list[str]:

@@ -141,7 +141,7 @@ class SmsBackend(NotificationBackend):
       pre-registered templates, so the adapter maps `template` (the notice kind: sla_yellow, sla_red,
       urged) to its registered template code and passes `params` (case number, stage, due time — at
       most 20 characters each, no personal data). It raises on a gateway error; the caller logs it.
-    - Never log a full phone number: use `dispatch.live.mask_phones` or log only the gateway's id.
+    - Never log a full phone number: use `partners.privacy.mask_phones` or log only the gateway's id.
     """
 
     def send(self, notice: Notice) -> None:

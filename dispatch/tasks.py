@@ -52,3 +52,7 @@ def expire_idempotency_keys() -> int:
     from dispatch.idempotency import expire_keys
 
     return expire_keys()
+
+
+# Celery's autodiscovery imports each app's `tasks` module only; supervision's live in its package.
+from dispatch.supervision.tasks import run_rules  # noqa: E402, F401

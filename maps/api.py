@@ -82,7 +82,7 @@ class CaseFeaturesApi(DashboardApi):
         operation_id="maps_cases",
         summary="一张图：可见的在办工单（GeoJSON 点，含状态与时限等级）",
         parameters=[CasesQuery],
-        responses={200: CaseFeaturesOutput, 400: FIELD_ERRORS, 403: FORBIDDEN},
+        responses={(200, "application/geo+json"): CaseFeaturesOutput, 400: FIELD_ERRORS, 403: FORBIDDEN},
         tags=["maps"],
     )
     def get(self, request):

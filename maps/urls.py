@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from maps import api, views
+from maps import api, supervision, views
 
 app_name = "maps"
 
@@ -15,6 +15,12 @@ urlpatterns = [
     path("api/overdue/", api.OverdueApi.as_view(), name="api-overdue"),
     path("api/trend/", api.TrendApi.as_view(), name="api-trend"),
     path("api/hotwords/", api.HotWordsApi.as_view(), name="api-hotwords"),
+    # Supervision of conduct (maps/supervision.py): findings, one finding, actions, the run button, downloads.
+    path("supervision/", supervision.supervision_list, name="supervision"),
+    path("supervision/<int:finding_id>/", supervision.supervision_detail, name="supervision-detail"),
+    path("supervision/<int:finding_id>/act/", supervision.supervision_act, name="supervision-act"),
+    path("supervision/run/", supervision.supervision_run, name="supervision-run"),
+    path("supervision/export/", supervision.supervision_export, name="supervision-export"),
     path("api/topics/", api.TopicsApi.as_view(), name="api-topics"),
     path("api/alerts/", api.AlertsApi.as_view(), name="api-alerts"),
     path("api/series/", api.SeriesApi.as_view(), name="api-series"),

@@ -8,6 +8,11 @@ import { addToFeed, loadHotWords, loadOverdue, loadRanking, loadSummary, loadTre
 import { buildStyle } from "./style.js";
 
 const config = JSON.parse(document.getElementById("map-config").textContent);
+
+// Legend colours come as data attributes: the Content-Security-Policy allows no inline style attribute.
+for (const dot of document.querySelectorAll(".legend-cases .dot[data-colour]")) {
+  dot.style.background = dot.dataset.colour;
+}
 const SLOW_REFRESH_MS = 5 * 60 * 1000;
 
 const map = new maplibregl.Map({
