@@ -32,8 +32,9 @@ WEST = Place(106.72, 26.52, "520102001001001")
 
 def chart_series_length(page, element_id: str) -> int:
     return page.evaluate(
-        f"(() => {{ const c = echarts.getInstanceByDom(document.getElementById('{element_id}'));"
-        f" return c ? c.getOption().series[0].data.length : 0; }})()"
+        "(id) => { const c = echarts.getInstanceByDom(document.getElementById(id));"
+        " return c ? c.getOption().series[0].data.length : 0; }",
+        element_id,
     )
 
 
@@ -60,7 +61,7 @@ def plant_surge() -> int:
 def test_the_dashboard_draws_its_charts_and_a_pushed_alert_highlights_its_area(asgi_server, supervisor, city_history):
     with chromium_page(asgi_server, user=supervisor) as page:
         page.goto(asgi_server + "/maps/")
-        page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=WAIT)
+        page.wait_for_function("() => document.body.dataset.mapReady === 'true'", timeout=WAIT)
         page.wait_for_selector("#live-status[data-state='on']", timeout=WAIT)
         for panel in ("trend", "ranking", "categories", "alerts"):
             page.wait_for_selector(f"#panel-{panel}[data-loaded='true']", timeout=WAIT)
@@ -74,7 +75,7 @@ def test_the_dashboard_draws_its_charts_and_a_pushed_alert_highlights_its_area(a
         assert "今日暂无预警" in page.inner_text("#alert-list")
         # The trend per category: one line for each category with cases.
         page.select_option("#trend-group", "category")
-        page.wait_for_function("document.getElementById('trend-chart').dataset.groups === '3'", timeout=WAIT)
+        page.wait_for_function("() => document.getElementById('trend-chart').dataset.groups === '3'", timeout=WAIT)
         assert chart_series_length(page, "trend-chart") == 30
         # This week's topics: 乱停车 is counted as 违章停车; a topic opens the cases behind it.
         page.wait_for_selector("#panel-hotwords[data-loaded='true']", timeout=WAIT)
@@ -88,27 +89,27 @@ def test_the_dashboard_draws_its_charts_and_a_pushed_alert_highlights_its_area(a
         page.wait_for_selector("#map-notice:not([hidden])", timeout=WAIT)
         assert "明显上升" in page.inner_text("#map-notice")
         # The district is highlighted on the map: its alert layer draws the district's polygon.
-        page.evaluate("window.shehuiMap.jumpTo({center: [106.75, 26.55], zoom: 10.5})")
-        page.wait_for_function("window.shehuiMap.loaded() && window.shehuiMap.areTilesLoaded()", timeout=WAIT)
+        page.evaluate("() => window.shehuiMap.jumpTo({center: [106.75, 26.55], zoom: 10.5})")
+        page.wait_for_function("() => window.shehuiMap.loaded() && window.shehuiMap.areTilesLoaded()", timeout=WAIT)
         page.wait_for_function(
-            "window.shehuiMap.queryRenderedFeatures({layers: ['alert-districts-fill']})"
+            "() => window.shehuiMap.queryRenderedFeatures({layers: ['alert-districts-fill']})"
             ".some((f) => f.properties.code === '520102')",
             timeout=WAIT,
         )
         highlighted = page.evaluate(
-            "[...new Set(window.shehuiMap.queryRenderedFeatures({layers: ['alert-districts-fill']})"
+            "() => [...new Set(window.shehuiMap.queryRenderedFeatures({layers: ['alert-districts-fill']})"
             ".map((f) => f.properties.code))]"
         )
         assert highlighted == ["520102"]
 
         # The density layer plays the last 30 days through, a week at a time.
         page.check("#toggle-density")
-        page.wait_for_function("Number(document.body.dataset.densityFeatures) > 0", timeout=WAIT)
+        page.wait_for_function("() => Number(document.body.dataset.densityFeatures) > 0", timeout=WAIT)
         assert page.is_visible("#density-day")
         today = timezone.localdate(timezone=local_zone()).isoformat()
         assert page.get_attribute("#density-day", "data-day") == today
         page.wait_for_function(
-            "window.shehuiMap.queryRenderedFeatures({layers: ['density-heat']}).length > 0 ||"
+            "() => window.shehuiMap.queryRenderedFeatures({layers: ['density-heat']}).length > 0 ||"
             " window.shehuiMap.getLayoutProperty('density-heat', 'visibility') === 'visible'",
             timeout=WAIT,
         )
@@ -120,7 +121,7 @@ def test_the_monthly_report_draws_its_charts_and_prints_without_the_site_header(
     month = f"{timezone.localdate(timezone=local_zone()):%Y-%m}"
     with chromium_page(asgi_server, user=supervisor, viewport=(1100, 1400)) as page:
         page.goto(f"{asgi_server}/maps/reports/520102/{month}/")
-        page.wait_for_function("document.body.dataset.chartsReady === 'true'", timeout=WAIT)
+        page.wait_for_function("() => document.body.dataset.chartsReady === 'true'", timeout=WAIT)
         for chart in ("chart-trend", "chart-categories", "chart-units"):
             assert page.get_attribute(f"#{chart}", "data-drawn") == "true"
             # SVG, so the printout is as sharp as the text.
