@@ -174,3 +174,18 @@ def test_making_someone_staff_or_superuser_in_the_admin_is_logged(alice, rf):
         ("role_granted", {"role": "is_superuser"}, "root"),
         ("role_revoked", {"role": "is_superuser"}, "root"),
     ]
+
+
+def test_an_attackers_own_good_login_does_not_wipe_the_count_of_the_name_being_guessed(api, alice):
+    get_user_model().objects.create_user("mallory", password=PASSWORD)
+    for _ in range(4):
+        token(api, "alice", "guess", ip="10.7.7.7")
+    assert token(api, "mallory", PASSWORD, ip="10.7.7.7").status_code == 200
+    assert token(api, "alice", "guess", ip="10.7.7.7").status_code == 429
+
+
+def test_a_users_own_good_login_forgets_their_typos(api, alice):
+    for _ in range(4):
+        token(api, "alice", "typo")
+    assert token(api, "alice", PASSWORD).status_code == 200
+    assert [token(api, "alice", "typo").status_code for _ in range(4)] == [400] * 4
