@@ -8,6 +8,8 @@ from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.contrib.gis.db import models as gis_models
 from django.utils.translation import gettext_lazy as _
 
@@ -230,3 +232,28 @@ def _log_unlock(request, attempts) -> None:
 
 admin.site.unregister(AccessAttempt)
 admin.site.register(AccessAttempt, UnlockLoggingAccessAttemptAdmin)
+
+
+class StaffFlagLoggingUserAdmin(UserAdmin):
+    """Django's user admin; granting or taking away staff, superuser or active is a security event."""
+
+    FLAGS = ("is_active", "is_staff", "is_superuser")
+
+    def save_model(self, request, obj, form, change):
+        before = type(obj).objects.filter(pk=obj.pk).values(*self.FLAGS).first() if obj.pk else None
+        super().save_model(request, obj, form, change)
+        for flag in self.FLAGS:
+            old = before[flag] if before is not None else False
+            new = getattr(obj, flag)
+            if old != new:
+                services.security_event_record(
+                    kind=SecurityEvent.Kind.ROLE_GRANTED if new else SecurityEvent.Kind.ROLE_REVOKED,
+                    user=obj,
+                    actor=request.user,
+                    request=request,
+                    detail={"role": flag},
+                )
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), StaffFlagLoggingUserAdmin)

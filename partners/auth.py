@@ -1,6 +1,6 @@
 """Signing in: the API token endpoint, login throttling, and what lands in the security log.
 
-Throttling is django-axes (AxesBackend in front of ModelBackend), so the login page, the admin login
+Throttling is django-axes (`ThrottlingBackend` in front of ModelBackend), so the login page, the admin login
 and the token endpoint count failures in one place. Two counters, either of which locks:
 
 - per username: `LOGIN_FAILURE_LIMIT` wrong passwords (5) lock that name for `LOGIN_COOLOFF_MINUTES`;
@@ -73,6 +73,18 @@ class FailureHandler(AxesDatabaseHandler):
         by_address = recent.filter(ip_address=request.axes_ip_address).aggregate(n=Sum("failures_since_start"))["n"]
         scaled = (by_address or 0) * settings.LOGIN_FAILURE_LIMIT // settings.LOGIN_IP_FAILURE_LIMIT
         return max(by_name, scaled)
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        """After a good login, forget that user's own failures only.
+
+        Axes would also forget every failure from the same address, so one valid account would let an
+        attacker wipe the count of the name being guessed, from that address, between guesses.
+        """
+        username = get_client_username(request, credentials)
+        if not username:
+            return 0
+        count, _ = AccessAttempt.objects.filter(username=username).delete()
+        return count
 
 
 def retry_after_seconds(request) -> int:

@@ -155,3 +155,37 @@ def test_admins_read_the_security_log_with_filters_and_cannot_edit_it(alice):
     assert "mallory" in text and "alice" not in text.split("result_list")[-1]
     row = SecurityEvent.objects.get(username="mallory")
     assert client.post(f"/admin/partners/securityevent/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_making_someone_staff_or_superuser_in_the_admin_is_logged(alice, rf):
+    from django.contrib import admin as django_admin
+
+    root = get_user_model().objects.create_superuser("root", password=PASSWORD)
+    user_admin = django_admin.site._registry[get_user_model()]
+    request = rf.post("/admin/auth/user/")
+    request.user = root
+    alice.is_staff = alice.is_superuser = True
+    user_admin.save_model(request, alice, form=None, change=True)
+    alice.is_superuser = False
+    user_admin.save_model(request, alice, form=None, change=True)
+    rows = SecurityEvent.objects.filter(username="alice").order_by("id").values_list("kind", "detail", "actor_name")
+    assert list(rows) == [
+        ("role_granted", {"role": "is_staff"}, "root"),
+        ("role_granted", {"role": "is_superuser"}, "root"),
+        ("role_revoked", {"role": "is_superuser"}, "root"),
+    ]
+
+
+def test_an_attackers_own_good_login_does_not_wipe_the_count_of_the_name_being_guessed(api, alice):
+    get_user_model().objects.create_user("mallory", password=PASSWORD)
+    for _ in range(4):
+        token(api, "alice", "guess", ip="10.7.7.7")
+    assert token(api, "mallory", PASSWORD, ip="10.7.7.7").status_code == 200
+    assert token(api, "alice", "guess", ip="10.7.7.7").status_code == 429
+
+
+def test_a_users_own_good_login_forgets_their_typos(api, alice):
+    for _ in range(4):
+        token(api, "alice", "typo")
+    assert token(api, "alice", PASSWORD).status_code == 200
+    assert [token(api, "alice", "typo").status_code for _ in range(4)] == [400] * 4
