@@ -11,6 +11,7 @@ longer change, simply keep hitting the cache.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -95,14 +96,18 @@ def hot_words(user, *, week: str, district: str | None = None, top: int = TOP) -
     # Users who see everything share one entry; anyone else sees a set of their own.
     scope = "all" if roles is not None and roles.sees_everything else f"user{user.pk}"
     key = f"maps:hotwords:v1:{scope}:{district or '-'}:{week}:{top}:{stamp['n']}:{stamp['last']}"
-    found = cache.get(key)
+    try:
+        found = cache.get(key)
+    except Exception:  # Redis away: count afresh, the dashboard stays readable
+        found = None
     if found is None:
         counts: Counter[str] = Counter()
         for text in qs.order_by("-id").values_list("description", flat=True)[:MAX_DESCRIPTIONS]:
             counts.update(words(text))
         # Ties broken by the word itself, so the list does not reshuffle between requests.
         found = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
-        cache.set(key, found, CACHE_SECONDS)
+        with contextlib.suppress(Exception):
+            cache.set(key, found, CACHE_SECONDS)
     return HotWords(
         week=week,
         date_from=monday,
