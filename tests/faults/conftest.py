@@ -341,6 +341,9 @@ class Procs:
                 for pid in runner.pids(name):
                     if self.owns(pid):
                         os.killpg(pid, signal.SIGKILL)
+        for proc in self.started:
+            if proc.alive():
+                proc.kill()
 
     def owns(self, pid: int) -> bool:
         """Whether `pid` is still one of this drill's processes (not a reused pid of someone else's)."""
@@ -349,9 +352,6 @@ class Procs:
         except OSError:
             return False
         return f"CACHE_PREFIX={self.prefix}".encode() in environ
-        for proc in self.started:
-            if proc.alive():
-                proc.kill()
 
 
 @pytest.fixture
@@ -382,6 +382,10 @@ def this_process_on_own_redis(settings, redis):
 # --- talking to them -------------------------------------------------------------------------------
 
 
+def _headers(headers) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
 def http(
     method: str,
     url: str,
@@ -391,7 +395,7 @@ def http(
     key: str | None = None,
     timeout: float = 30,
 ) -> tuple[int, dict, dict]:
-    """(status, JSON body, headers) of one real HTTP request; connection errors are status 0."""
+    """(status, JSON body, headers by lower-case name) of one real HTTP request; connection errors are 0."""
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Token {token}"
@@ -404,14 +408,14 @@ def http(
     request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - our own servers
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.status, json.loads(response.read() or b"null"), dict(response.headers)
+            return response.status, json.loads(response.read() or b"null"), _headers(response.headers)
     except urllib.error.HTTPError as error:
         raw = error.read()
         try:
             parsed = json.loads(raw or b"null")
         except ValueError:
             parsed = {"raw": raw.decode(errors="replace")[:200]}
-        return error.code, parsed, dict(error.headers)
+        return error.code, parsed, _headers(error.headers)
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return 0, {}, {}
 
