@@ -323,9 +323,9 @@ class Procs:
             argv += ["--beat", "--schedule", str(self.tmp_path / f"{name}-beat")]
         return self._spawn(name, argv, self.env(**env))
 
-    def runner(self, port: int = WEB_PORTS[0], **env: str) -> Runner:
+    def runner(self, port: int = WEB_PORTS[0], *, port_taken_on_purpose: bool = False, **env: str) -> Runner:
         """`scripts/run.sh` as `make demo` runs it: web, worker and beat, restarted when they die."""
-        assert _port_free(port), f"port {port} is taken"
+        assert port_taken_on_purpose or _port_free(port), f"port {port} is taken"
         proc = self._spawn("run", ["bash", "scripts/run.sh"], self.env(PORT=str(port), **env), port)
         runner = Runner(proc)
         self.runners.append(runner)
