@@ -50,7 +50,7 @@ class RelayResult:
 def mark_published(event_ids: list[int]) -> None:
     """Drop the outbox rows of events Redis has taken. One statement, no row lookups."""
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM dispatch_liveoutbox WHERE event_id = ANY(%s)", [list(event_ids)])
+        cursor.execute("DELETE FROM dispatch_liveoutbox WHERE event_id = ANY(%s::bigint[])", [list(event_ids)])
 
 
 def _grace() -> dt.timedelta:
