@@ -20,6 +20,7 @@ import json
 import os
 import re
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -64,6 +65,15 @@ def _port_free(port: int) -> bool:
 # --- Redis ---------------------------------------------------------------------------------------
 
 
+def _redis_server() -> str:
+    # Debian's redis-tools (which scripts/setup.sh always installs) ships the server as
+    # redis-check-rdb: run under the name redis-server, it serves.
+    found = shutil.which("redis-server") or shutil.which("redis-check-rdb")
+    if found is None:
+        pytest.fail("no redis-server binary: install redis-tools (scripts/setup.sh does)")
+    return found
+
+
 class OwnRedis:
     def __init__(self, port: int, workdir: Path):
         self.port, self.workdir, self.process = port, workdir, None
@@ -85,6 +95,7 @@ class OwnRedis:
                 "--dir",
                 str(self.workdir),
             ],
+            executable=_redis_server(),
             stdout=(self.workdir / "redis.log").open("a"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
