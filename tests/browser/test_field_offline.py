@@ -133,8 +133,8 @@ def test_a_503_waits_out_its_retry_after_and_a_4xx_is_shown_to_the_worker(world,
         page.click("#report-form button[type=submit]")
 
     report("数据库中断时上报的井盖问题")
-    page.wait_for_selector("#queue li[data-state=waiting]")
-    assert "服务器暂时不可用" in page.inner_text("#queue")
+    page.wait_for_function("document.querySelector('#queue').innerText.includes('服务器暂时不可用')")
+    assert page.query_selector("#queue li[data-state=waiting]")
     page.wait_for_selector("#queue li[data-state=sent]", timeout=20000)
     assert Case.objects.filter(description="数据库中断时上报的井盖问题").count() == 1
     assert posts.count("数据库中断") == 2  # the 503, then the retry that the server answered

@@ -42,7 +42,9 @@ def test_a_sweep_cut_short_by_kill_9_is_rerun_by_another_worker_and_its_effects_
     watcher = _raw_connection()
     watcher.autocommit = True
     try:
-        current_app.send_task("dispatch.tasks.sweep_deadlines")
+        # Its own connection: the app's producer pool may still point at the broker of an earlier test.
+        with current_app.connection_for_write() as conn:
+            current_app.send_task("dispatch.tasks.sweep_deadlines", connection=conn)
         wait_for(
             lambda: watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
