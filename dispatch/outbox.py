@@ -50,7 +50,7 @@ class RelayResult:
 def mark_published(event_ids: list[int]) -> None:
     """Drop the outbox rows of events Redis has taken. One statement, no row lookups."""
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM dispatch_liveoutbox WHERE event_id = ANY(%s)", [list(event_ids)])
+        cursor.execute("DELETE FROM dispatch_liveoutbox WHERE event_id = ANY(%s::bigint[])", [list(event_ids)])
 
 
 def _grace() -> dt.timedelta:
@@ -95,7 +95,8 @@ def _relay_tasks(batch: int, cutoff: dt.datetime) -> int:
             .order_by("id")[:batch]
         )
     for row in rows:
-        _send(row)
+        if not _send(row):
+            break  # the broker is still away; the next run tries again
         sent += 1
     if sent:
         logger.info("outbox: enqueued %s tasks again", sent)
@@ -147,7 +148,7 @@ def enqueue_on_commit(task: str, **kwargs) -> TaskOutbox:
     return row
 
 
-def _send(row: TaskOutbox) -> None:
+def _send(row: TaskOutbox) -> bool:
     from dispatch import tasks  # noqa: F401  (registers the task names before they are looked up)
 
     # No retries inside kombu (they would hold the caller for seconds): a refused send is the relay's.
@@ -160,8 +161,9 @@ def _send(row: TaskOutbox) -> None:
     except Exception as exc:
         # The relay sends it once the broker is back.
         logger.warning("outbox: could not enqueue %s (%s); the relay will", row, exc)
-        return
+        return False
     TaskOutbox.objects.filter(pk=row.pk).update(enqueued_at=timezone.now(), attempts=row.attempts + 1)
+    return True
 
 
 @contextmanager

@@ -12,6 +12,7 @@ longer change, simply keep hitting the cache.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
@@ -58,15 +59,24 @@ def hot_words(user, *, week: str, district: str | None = None, top: int = TOP) -
     roles = dashboard_roles(user)
     # Users who see everything share one entry; anyone else sees a set of their own.
     scope = "all" if roles is not None and roles.sees_everything else f"user{user.pk}"
+<<<<<<< HEAD
     key = f"maps:hotwords:v2:{scope}:{district or '-'}:{week}:{top}:{stamp['n']}:{stamp['last']}"
     found = cache.get(key)
+=======
+    key = f"maps:hotwords:v1:{scope}:{district or '-'}:{week}:{top}:{stamp['n']}:{stamp['last']}"
+    try:
+        found = cache.get(key)
+    except Exception:  # Redis away: count afresh, the dashboard stays readable
+        found = None
+>>>>>>> h11-outbox
     if found is None:
         counts: Counter[str] = Counter()
         for text in qs.order_by("-id").values_list("description", flat=True)[:MAX_DESCRIPTIONS]:
             counts.update(words(text))
         # Ties broken by the word itself, so the list does not reshuffle between requests.
         found = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
-        cache.set(key, found, CACHE_SECONDS)
+        with contextlib.suppress(Exception):
+            cache.set(key, found, CACHE_SECONDS)
     return HotWords(
         week=week,
         date_from=monday,

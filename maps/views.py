@@ -224,6 +224,7 @@ def _dashboard_text() -> dict[str, str]:
         "liveOff": pgettext("dashboard", "实时连接已断开，正在重连…"),
         "liveReload": pgettext("dashboard", "错过的更新太多，已重新加载。"),
         "liveDenied": pgettext("dashboard", "实时更新不可用，请重新登录后刷新页面。"),
+        "liveDegraded": pgettext("dashboard", "服务器部分故障，实时更新暂停，恢复后自动补上"),
         "event": pgettext("dashboard", "动态"),
         "truncated": pgettext("dashboard", "工单过多，地图只显示最新的 %(n)s 件。"),
         "noLocation": pgettext("dashboard", "无坐标"),

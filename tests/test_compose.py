@@ -48,3 +48,14 @@ def test_commands_run_the_real_processes():
     assert services["worker"]["command"].startswith("celery -A config worker")
     assert services["beat"]["command"].startswith("celery -A config beat")
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+
+
+def test_every_service_is_restarted_when_it_dies():
+    for name, service in compose()["services"].items():
+        assert service.get("restart") in ("always", "unless-stopped", "on-failure"), f"{name} is not restarted"
+
+
+def test_redis_keeps_its_data_across_a_restart():
+    redis = compose()["services"]["redis"]
+    assert "--appendonly yes" in redis["command"]
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])

@@ -21,6 +21,8 @@ from dispatch.tasks import deliver_notice
 from dispatch.tests.test_api_cases import report
 
 DOWN = "redis://127.0.0.1:1/0"
+# The supervisor's dashboard data (maps/urls.py).
+ENDPOINTS = ("cases", "summary", "triage", "overdue", "trend", "hotwords")
 
 
 def _layer_at(settings, url: str) -> None:
@@ -30,8 +32,9 @@ def _layer_at(settings, url: str) -> None:
 
 @pytest.fixture
 def redis_switch(settings):
-    """`down()` points the channel layer, the cache and the broker at a closed port; `back()` undoes it."""
-    up_layer, up_caches = settings.CHANNEL_LAYERS, settings.CACHES
+    """`down()` points the channel layer, the cache, the broker and /healthz at a closed port; `back()`
+    undoes it."""
+    up_layer, up_caches, up_url = settings.CHANNEL_LAYERS, settings.CACHES, settings.REDIS_URL
     up_broker = current_app.conf.broker_url
 
     class Switch:
@@ -39,9 +42,10 @@ def redis_switch(settings):
             _layer_at(settings, DOWN)
             settings.CACHES = {"default": {**up_caches["default"], "LOCATION": DOWN}}
             current_app.conf.broker_url = DOWN
+            settings.REDIS_URL = DOWN
 
         def back(self):
-            settings.CHANNEL_LAYERS, settings.CACHES = up_layer, up_caches
+            settings.CHANNEL_LAYERS, settings.CACHES, settings.REDIS_URL = up_layer, up_caches, up_url
             current_app.conf.broker_url = up_broker
             live._redis_down_until = 0.0
 
@@ -196,3 +200,17 @@ def test_a_rolled_back_transaction_queues_no_task(open_case_at, celery_eager, dj
         _notice_task(case)
         raise Abort
     assert callbacks == [] and not TaskOutbox.objects.exists()
+
+
+@pytest.mark.django_db
+def test_pages_and_lists_stay_readable_while_redis_is_down(client, api, world, open_case_at, supervisor, redis_switch):
+    case = open_case_at()
+    redis_switch.down()
+    client.force_login(supervisor)
+    for url in ("/maps/", "/inbox/", f"/cases/{case.pk}/", *(f"/maps/api/{name}/" for name in ENDPOINTS)):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    listed = api(supervisor).get("/api/v1/cases/")
+    assert listed.status_code == 200 and listed.json()["results"][0]["id"] == case.pk
+    health = client.get("/healthz")
+    assert health.status_code == 503 and "redis" in health.json()["down"]

@@ -7,10 +7,18 @@ from channels.db import database_sync_to_async
 
 from dispatch import outbox
 from dispatch.models import LiveOutbox
-from dispatch.tests.test_live import comment, connect, next_event, short_lived_connections, world  # noqa: F401
+from dispatch.tests.test_live import comment, connect, short_lived_connections, world  # noqa: F401
 from dispatch.tests.test_outbox import no_grace, redis_switch  # noqa: F401
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+async def next_event(socket) -> dict:
+    """The next message that is not a server status (those come as Redis goes and returns)."""
+    while True:
+        message = await socket.receive_json_from(timeout=5)
+        if message["type"] != "status":
+            return message
 
 
 async def test_a_connected_socket_gets_the_events_redis_missed_in_seq_order_once_it_is_back(

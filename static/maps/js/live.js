@@ -51,6 +51,14 @@ export class LiveSocket {
         this.lastSeq = message.seq;
         this.handlers.onReload();
         break;
+      case "status":
+        // The server lost its database or Redis; the socket stays. When it is whole, catch up.
+        if (message.degraded.length) this.handlers.onState("degraded");
+        else {
+          this.handlers.onState("on");
+          if (this.lastSeq !== null) this.send({ type: "resume", after_seq: this.lastSeq });
+        }
+        break;
       default:
         break;
     }

@@ -120,7 +120,13 @@ function start(cases, alerts) {
     onState: (state) => {
       const box = document.getElementById("live-status");
       box.dataset.state = state;
-      box.textContent = { connecting: config.text.liveConnecting, on: config.text.liveOn, off: config.text.liveOff, denied: config.text.liveDenied }[state];
+      box.textContent = {
+        connecting: config.text.liveConnecting,
+        on: config.text.liveOn,
+        off: config.text.liveOff,
+        denied: config.text.liveDenied,
+        degraded: config.text.liveDegraded,
+      }[state];
       // Without a socket the page still works: it falls back to loading once.
       if (state === "denied") loadEverything();
     },
