@@ -59,16 +59,11 @@ def hot_words(user, *, week: str, district: str | None = None, top: int = TOP) -
     roles = dashboard_roles(user)
     # Users who see everything share one entry; anyone else sees a set of their own.
     scope = "all" if roles is not None and roles.sees_everything else f"user{user.pk}"
-<<<<<<< HEAD
     key = f"maps:hotwords:v2:{scope}:{district or '-'}:{week}:{top}:{stamp['n']}:{stamp['last']}"
-    found = cache.get(key)
-=======
-    key = f"maps:hotwords:v1:{scope}:{district or '-'}:{week}:{top}:{stamp['n']}:{stamp['last']}"
     try:
         found = cache.get(key)
     except Exception:  # Redis away: count afresh, the dashboard stays readable
         found = None
->>>>>>> h11-outbox
     if found is None:
         counts: Counter[str] = Counter()
         for text in qs.order_by("-id").values_list("description", flat=True)[:MAX_DESCRIPTIONS]:
