@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch.api_cases import REFUSALS
+from dispatch.serializers_cases import paginated
 from dispatch.services.errors import CaseActionError
 from dispatch.supervision import selectors, services
 from dispatch.supervision.serializers import (
@@ -67,7 +68,7 @@ class FindingListApi(APIView):
         operation_id="supervision_findings",
         summary="监察发现列表（按严重程度）",
         parameters=[FindingFilter],
-        responses={200: FindingOutput(many=True), 400: REFUSALS[400], 403: REFUSALS[403]},
+        responses={200: paginated("PaginatedFindingList", FindingOutput), 400: REFUSALS[400], 403: REFUSALS[403]},
     )
     def get(self, request):
         _access(request)
