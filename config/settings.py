@@ -358,7 +358,7 @@ CONTENT_SECURITY_POLICY = {
 # nothing may use the microphone, payment, USB and the like, and no other origin gets any of it.
 PERMISSIONS_POLICY = env(
     "PERMISSIONS_POLICY",
-    "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), serial=(), "
     "magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), browsing-topics=()",
 )
 # Seconds browsers and proxies may keep a boundary tile; the map page's tile URLs change with the data.

@@ -12,6 +12,7 @@ from partners.privacy import mask_phones
 register = template.Library()
 
 SUPERVISION_LABEL = gettext_lazy("监察发现")
+REPORTS_LABEL = gettext_lazy("报表")
 
 
 def _roles(context) -> tuple[list, object]:
@@ -49,6 +50,9 @@ def page_nav(context) -> dict:
 
         if supervision_access(request.user) is not None:
             links.append(("maps:supervision", SUPERVISION_LABEL))
+    # The reports page offers each of these what they may take (a unit: its own figures and cases).
+    if codes & {views.ROLE_HANDLER, views.ROLE_UNIT_ADMIN, views.ROLE_DISPATCHER, views.ROLE_SUPERVISOR}:
+        links.append(("maps:reports", REPORTS_LABEL))
     return {"links": links, "current": current}
 
 
