@@ -145,7 +145,8 @@ class CaseListCreateView(APIView):
             )
         except (DjangoValidationError, services.CaseActionError) as exc:
             return refusal(exc)
-        return Response(_detail_or_summary(request, case, opened=True), status=status.HTTP_201_CREATED)
+        # The reporter always sees their own report; the body is built from what open_case wrote.
+        return Response(CaseDetailOutput(selectors.opened_case_detail(case)).data, status=status.HTTP_201_CREATED)
 
 
 class CaseDetailView(APIView):
