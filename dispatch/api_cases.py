@@ -72,6 +72,11 @@ def _detail_or_summary(request, case: Case, *, opened: bool = False) -> dict:
     return CaseDetailOutput(detail).data
 
 
+def _created_body(case: Case) -> dict:
+    # The reporter always sees their own report; the body is built from what open_case wrote.
+    return CaseDetailOutput(selectors.opened_case_detail(case)).data
+
+
 def _source_for(roles: selectors.Roles, requested: str | None) -> str | None:
     """The intake channel this user reports through; None when they may not report at all."""
     allowed = []
@@ -145,8 +150,7 @@ class CaseListCreateView(APIView):
             )
         except (DjangoValidationError, services.CaseActionError) as exc:
             return refusal(exc)
-        # The reporter always sees their own report; the body is built from what open_case wrote.
-        return Response(CaseDetailOutput(selectors.opened_case_detail(case)).data, status=status.HTTP_201_CREATED)
+        return Response(_created_body(case), status=status.HTTP_201_CREATED)
 
 
 class CaseDetailView(APIView):
