@@ -25,6 +25,7 @@ from dispatch.serializers_cases import (
     CaseDetailOutput,
     CaseListFilter,
     CaseListOutput,
+    case_detail_data,
     paginated,
 )
 
@@ -74,7 +75,7 @@ def _detail_or_summary(request, case: Case, *, opened: bool = False) -> dict:
 
 def _created_body(case: Case) -> dict:
     # The reporter always sees their own report; the body is built from what open_case wrote.
-    return CaseDetailOutput(selectors.opened_case_detail(case)).data
+    return case_detail_data(selectors.opened_case_detail(case))
 
 
 def _source_for(roles: selectors.Roles, requested: str | None) -> str | None:

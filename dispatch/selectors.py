@@ -232,7 +232,9 @@ def opened_case_detail(case: Case) -> Case:
     only: read the case again for anything after.
     """
     written = case.written
-    cache = {"merged_cases": [], "assignments": written["assignments"], "events": written["events"]}
+    # In the models' own order (Assignment: role, then id), as a read would give them.
+    assignments = sorted(written["assignments"], key=lambda a: (a.role, a.id))
+    cache = {"merged_cases": [], "assignments": assignments, "events": written["events"]}
     if not written["photos"]:
         cache["attachments"] = []
     case._prefetched_objects_cache = {}

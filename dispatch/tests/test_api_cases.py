@@ -76,7 +76,11 @@ def test_the_answer_to_a_report_is_the_cases_detail_as_stored(api, world, agent,
     assert created.status_code == 201
     assert created.json() == client.get(f"{CASES}{created.json()['id']}/").json()
 
-    # Triage (no rule for the place's category) and a self-resolved field report with photos too.
+    # With a collaborating unit and a partner; triage (no rule for the category); a self-resolved
+    # field report with a photo.
+    helped = report(client, category="XQ0101", description="独居老人需要帮助")
+    assert helped.status_code == 201 and len(helped.json()["assignments"]) == 3, helped.json()
+    assert helped.json() == client.get(f"{CASES}{helped.json()['id']}/").json()
     triaged = report(client, category="BJ0107")
     assert triaged.status_code == 201 and triaged.json()["status"] == "triage"
     assert triaged.json() == client.get(f"{CASES}{triaged.json()['id']}/").json()
