@@ -45,7 +45,7 @@ class Case(models.Model):
     TERMINAL = frozenset({Status.CLOSED, Status.REVISITED, Status.MERGED, Status.REJECTED})
 
     # Date (the city's, Asia/Shanghai) and a sequence number, made by the database in the INSERT that
-    # writes the case and returned by it: no round trip of its own (migration 0008).
+    # writes the case and returned by it: no round trip of its own (migration 0014).
     number = models.CharField(
         _("编号"),
         max_length=24,

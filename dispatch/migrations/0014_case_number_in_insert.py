@@ -13,7 +13,7 @@ $$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dispatch", "0007_outbox")]
+    dependencies = [("dispatch", "0013_supervision_same_caller_setting")]
 
     operations = [
         migrations.RunSQL(FUNCTION, "DROP FUNCTION IF EXISTS dispatch_next_case_number();"),
