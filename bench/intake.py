@@ -1,29 +1,35 @@
 """Benchmark of case intake over HTTP and of live push over websockets, on loopback only.
 
-Run: .venv/bin/python bench/intake.py [--seconds 20] [--fresh]
+Run: .venv/bin/python bench/intake.py [--seconds 20] [--fresh] [--ports 8101,8102] [--quick]
 
 Everything runs against a database of its own, `<DATABASE_URL name>_intake` on the same server (created,
 migrated and loaded with the demo data — 5,000 grids — when missing; `--fresh` drops it first), so
 the thousands of benchmark cases never land in the demo. Two uvicorn processes serve the real ASGI
-application (config.asgi) on 127.0.0.1:8101 and :8102 with bench/intake_settings.py, which adds one
-bench-only URL; the client round-robins over them.
+application (config.asgi) on 127.0.0.1 (`--ports`) with bench/intake_settings.py, which adds one
+bench-only URL, each keeping a psycopg pool of `--pool` connections; the client round-robins over them.
 
+0. The same POSTs one at a time in this process (Django test client, no server): what the views
+   themselves cost, and the SQL statements of one case POST.
 1. Intake: for `--seconds`, `--concurrency` keep-alive connections each POST /api/v1/cases/ (a hotline
    agent's token, an Idempotency-Key per request, a point in 云岩区, category BJ0104 井盖缺失 which
    routes to 云岩区城市管理局) as fast as the servers answer: cases/s, p50/p95 latency. Then the same
    client, connections and duration against POST /bench/insert/, a bare Django view doing one INSERT.
 2. Push: `--sockets` websockets open over both servers (handlers of every unit, dispatchers,
    supervisors, 10 handlers of 云岩区城市管理局 whose sockets are watched), then cases are POSTed at
-   `--rate` per second for `--seconds`: time from sending the POST to the `dispatched` event arriving
-   on a watched handler's socket (p50/p99), next to a bare Redis PUBLISH → subscriber round trip at
-   the same rate.
+   `--rate` per second for `--seconds` (open loop): each POST's latency, and the time from sending the
+   POST to the `dispatched` event arriving on a watched handler's socket (p50/p99); then probe events
+   published as dispatch.live publishes (the delivery half alone), next to a bare Redis PUBLISH →
+   subscriber round trip at the same rate.
 3. Memory: resident set (VmRSS) of one server process before and after `--idle-sockets` idle sockets
-   connect to it.
-4. Intake once more with servers that keep a psycopg pool (`DATABASE_POOL_MAX=--pool`, 0 skips), and
-   the same POSTs one at a time in this process (no server) to show what the views themselves cost.
+   connect to it (0 skips).
 
-Results replace the `## intake` section of bench/RESULTS.md. The machine is shared by client,
-servers, PostgreSQL and Redis; read the numbers with its core count (printed) in mind.
+`--quick` (about a minute: 5 s phases, 300 sockets, no memory phase) writes nothing. Every run ends
+by printing one JSON line: case_per_s, bare_per_s, ratio, p95_ms (open loop), push_p50_ms,
+push_p99_ms, publish_p50_ms, redis_p50_ms, queries_per_post (and the load averages).
+
+A full run replaces the `## intake` section of bench/RESULTS.md, beside the figures from before the
+speed work (BEFORE). The machine is shared by client, servers, PostgreSQL and Redis; compare each
+run's cases with its own bare baselines, and read them with its load average (printed).
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## intake"
 PY = str(ROOT / ".venv" / "bin" / "python")
 UVICORN = str(ROOT / ".venv" / "bin" / "uvicorn")
-PORTS = (8101, 8102)
+PORTS = [8101, 8102]  # --ports changes them
 HOST = "127.0.0.1"
 CATEGORY = "BJ0104"
 DISTRICT = "520103"
@@ -346,7 +352,9 @@ async def closed_loop(name: str, make, seconds: float, concurrency: int) -> dict
 def sequential_in_process(setup: dict, count: int = 100) -> dict:
     """The same two POSTs one after another inside this process (Django test client, no server, no
     concurrency): what the view itself costs, to set against the served numbers."""
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
     client = Client()
     people, points = setup["people"], setup["points"]
@@ -367,6 +375,12 @@ def sequential_in_process(setup: dict, count: int = 100) -> dict:
             if n >= 10:  # the first ones warm the locator index and routing tables
                 times.append(time.perf_counter() - t0)
         out[name] = {"p50_ms": pct(times, 50) * 1000, "p95_ms": pct(times, 95) * 1000}
+        path, body, headers = make(count + 10)
+        extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items() if k != "Content-Type"}
+        with CaptureQueriesContext(connection) as queries:
+            client.post(path, body, content_type="application/json", **extra)
+        # Every statement the POST sent, BEGIN and COMMIT included: each is a round trip.
+        out[name]["statements"] = len(queries.captured_queries)
     return out
 
 
@@ -444,6 +458,7 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
 
     listeners = [asyncio.ensure_future(listen(ws, ws in watched)) for _, ws in sockets]
     sent: dict[int, float] = {}
+    post_latencies: list[float] = []
     refused: dict[int, int] = {}
     clients = [Http(port) for port in PORTS for _ in range(4)]
     idle = asyncio.Queue()
@@ -459,6 +474,7 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
             status, payload = await client.request("POST", "/api/v1/cases/", body, headers)
             if status == 201:
                 sent[json.loads(payload)["id"]] = t0
+                post_latencies.append(time.perf_counter() - t0)
             else:
                 refused[status] = refused.get(status, 0) + 1
         finally:
@@ -519,6 +535,7 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
         "missing": missing,
         "p50_ms": pct(latencies, 50) * 1000,
         "p99_ms": pct(latencies, 99) * 1000,
+        "post_p95_ms": pct(post_latencies, 95) * 1000,
         "path_p50_ms": pct(push_path, 50) * 1000,
         "path_p99_ms": pct(push_path, 99) * 1000,
         "probes": len(probes),
@@ -614,21 +631,57 @@ async def measure(setup: dict, servers: Servers, args, redis_url: str) -> dict:
         lower = max(1.0, float(int(cases["per_s"] / 2)))
         say(f"push: {args.rate:g}/s is beyond the measured intake rate; again at {lower:g}/s")
         pushes.append(await push_latency(setup, args.seconds, lower, args.sockets))
-    memory = await idle_memory(setup, servers, args.idle_sockets)
+    memory = await idle_memory(setup, servers, args.idle_sockets) if args.idle_sockets else None
     return {"cases": cases, "floor": floor, "redis": redis_rtt, "pushes": pushes, "memory": memory}
 
 
-POOLED_LABELS = ("POST /api/v1/cases/", "POST /bench/insert/")
+# The run before the speed work of issue 9 (bench/RESULTS.md of 2026-11-22, commit 9873be6 with the
+# pool on, 10 s phases; load average 2.0 at the start, 4.1 at the end), kept to be shown beside each run.
+BEFORE = {
+    "label": "before (2026-11-22, load 2.0 → 4.1)",
+    "case_per_s": 34,
+    "bare_per_s": 274,
+    "case_p95_ms": 334.6,
+    "post_p95_ms": None,
+    "push_p50_ms": 628.8,
+    "push_p99_ms": 1864.0,
+    "publish_p50_ms": 9.9,
+    "redis_p50_ms": 0.38,
+    "statements": 23,
+    "in_process_p50_ms": 27.3,
+}
 
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def summary(results: dict) -> dict:
+    """The figures the issue asks for, as one flat dict (the `--quick` JSON line)."""
+    c, f, r, i = (results[k] for k in ("cases", "floor", "redis", "in_process"))
+    p = results["pushes"][0]
+    return {
+        "case_per_s": round(c["per_s"], 1),
+        "bare_per_s": round(f["per_s"], 1),
+        "ratio": round(c["per_s"] / f["per_s"], 3) if f["per_s"] else None,
+        "p95_ms": round(p["post_p95_ms"], 1),
+        "push_p50_ms": round(p["p50_ms"], 1),
+        "push_p99_ms": round(p["p99_ms"], 1),
+        "publish_p50_ms": round(p["probe_p50_ms"], 2),
+        "redis_p50_ms": round(r["p50_ms"], 2),
+        "queries_per_post": i["cases"]["statements"],
+    }
+
+
+def _cell(value, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
 def report(results: dict, args, lead: dict) -> list[str]:
     c, f, r, m, i = (results[k] for k in ("cases", "floor", "redis", "memory", "in_process"))
     pushes = results["pushes"]
     p = pushes[0]
+    s = summary(results)
     cpu = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -637,15 +690,41 @@ def report(results: dict, args, lead: dict) -> list[str]:
                 break
     except OSError:
         pass
-    rss_gib = m["after_mib"] / 1024
-    per_socket_kib = (m["after_mib"] - m["before_mib"]) * 1024 / max(1, m["sockets"])
-    return [
+    load = f"load {results['load'][0]:.1f} → {results['load'][1]:.1f}"
+    b = BEFORE
+    rows = [
+        ("POST /api/v1/cases/ served, per s", b["case_per_s"], s["case_per_s"], 0),
+        ("bare one-INSERT view, same servers and client, per s", b["bare_per_s"], s["bare_per_s"], 0),
+        ("cases ÷ bare (target ≥ 0.5)", b["case_per_s"] / b["bare_per_s"], s["ratio"], 2),
+        ("case POST p95 ms, closed loop", b["case_p95_ms"], c["p95_ms"], 1),
+        (f"case POST p95 ms, open loop at {args.rate:g}/s (target ≤ 50)", b["post_p95_ms"], s["p95_ms"], 1),
+        (f"POST → event p50 ms at {args.rate:g}/s (target ≤ 30)", b["push_p50_ms"], s["push_p50_ms"], 1),
+        (f"POST → event p99 ms at {args.rate:g}/s (target ≤ 100)", b["push_p99_ms"], s["push_p99_ms"], 1),
+        ("publish → socket p50 ms (target ≤ 3× Redis)", b["publish_p50_ms"], s["publish_p50_ms"], 2),
+        ("bare Redis PUBLISH → subscriber p50 ms", b["redis_p50_ms"], s["redis_p50_ms"], 2),
+        ("SQL statements per case POST (BEGIN/COMMIT included)", b["statements"], s["queries_per_post"], 0),
+        ("one case POST in process, p50 ms", b["in_process_p50_ms"], i["cases"]["p50_ms"], 1),
+    ]
+    lines = [
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {os.cpu_count()} cores ({cpu}), "
-        f"Python {platform.python_version()}; client, 2 uvicorn servers, PostgreSQL and Redis share the machine "
-        f"(1-minute load average {results['load'][0]:.1f} at the start, {results['load'][1]:.1f} at the end).",
+        f"Python {platform.python_version()}; client, 2 uvicorn servers (DATABASE_POOL_MAX={args.pool} each), "
+        f"PostgreSQL and Redis share the machine (1-minute load average {results['load'][0]:.1f} at the start, "
+        f"{results['load'][1]:.1f} at the end; other work was running too).",
         "Command: `.venv/bin/python bench/intake.py` "
         f"(--seconds {args.seconds:g} --concurrency {args.concurrency} --rate {args.rate:g} "
-        f"--sockets {args.sockets} --idle-sockets {args.idle_sockets}). Demo data, 5,000 grids.",
+        f"--sockets {args.sockets} --idle-sockets {args.idle_sockets} --pool {args.pool}). Demo data, 5,000 grids.",
+        "",
+        "Before and after, each against the bare baselines measured in its own run:",
+        "",
+        f"| measure | {b['label']} | this run ({load}) |",
+        "|---|---:|---:|",
+        *[f"| {name} | {_cell(x, d)} | {_cell(y, d)} |" for name, x, y, d in rows],
+        "",
+        f"Targets in this run: cases ÷ bare ≥ 0.5 {verdict((s['ratio'] or 0) >= 0.5)}; open-loop p95 ≤ 50 ms "
+        f"{verdict(s['p95_ms'] <= 50)}; POST → event p50 ≤ 30 ms {verdict(p['p50_ms'] <= 30)}, p99 ≤ 100 ms "
+        f"{verdict(p['p99_ms'] <= 100)}; publish → socket ≤ 3× Redis "
+        f"{verdict(s['publish_p50_ms'] <= 3 * s['redis_p50_ms'])}; ≤ 8 statements "
+        f"{verdict(s['queries_per_post'] <= 8)}.",
         "",
         f"Intake: {args.concurrency} keep-alive connections round-robin over 2 servers, back to back for "
         f"{args.seconds:g} s. Cases: hotline agent token, Idempotency-Key, {CATEGORY} in {DISTRICT} → {lead['name']}.",
@@ -656,14 +735,6 @@ def report(results: dict, args, lead: dict) -> list[str]:
         f"{c['p50_ms']:.1f} | {c['p95_ms']:.1f} | {c['p99_ms']:.1f} |",
         f"| POST /bench/insert/ (bare view, one INSERT) | {f['done']} | {sum(f['errors'].values())} | "
         f"{f['per_s']:.0f} | {f['p50_ms']:.1f} | {f['p95_ms']:.1f} | {f['p99_ms']:.1f} |",
-        *[
-            f"| {label}, DATABASE_POOL_MAX={args.pool} | {x['done']} | {sum(x['errors'].values())} | "
-            f"{x['per_s']:.0f} | {x['p50_ms']:.1f} | {x['p95_ms']:.1f} | {x['p99_ms']:.1f} |"
-            for label, x in zip(POOLED_LABELS, results.get("pooled") or (), strict=False)
-        ],
-        "",
-        f"Target ≥ 200 cases/s: {verdict(c['per_s'] >= 200)}; p95 ≤ 50 ms: {verdict(c['p95_ms'] <= 50)} "
-        "(DATABASE_POOL_MAX=0: a new database connection per request; the ASGI server's default is a pool of 8).",
         "",
         "The same POSTs one at a time inside the bench process (Django test client; no server, no concurrency): "
         f"case p50 {i['cases']['p50_ms']:.1f} ms / p95 {i['cases']['p95_ms']:.1f} ms; bare insert p50 "
@@ -677,25 +748,28 @@ def report(results: dict, args, lead: dict) -> list[str]:
         "commit, publish, Redis, consumer); publish → socket: the bench process publishes probe events the way "
         "`dispatch.live` does after a commit, without any HTTP traffic (the delivery half alone).",
         "",
-        "| rate /s | cases | refused | deliveries | missing | POST → event p50/p99 ms | written → socket p50/p99 ms "
-        "| publish → socket p50/p99 ms |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| rate /s | cases | refused | POST p95 ms | deliveries | missing | POST → event p50/p99 ms "
+        "| written → socket p50/p99 ms | publish → socket p50/p99 ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *[
-            f"| {q['rate']:g} | {q['cases']} | {sum(q['refused'].values())} | {q['deliveries']} | {q['missing']} | "
-            f"{q['p50_ms']:.1f} / {q['p99_ms']:.1f} | {q['path_p50_ms']:.1f} / {q['path_p99_ms']:.1f} | "
-            f"{q['probe_p50_ms']:.1f} / {q['probe_p99_ms']:.1f} |"
+            f"| {q['rate']:g} | {q['cases']} | {sum(q['refused'].values())} | {q['post_p95_ms']:.1f} | "
+            f"{q['deliveries']} | {q['missing']} | {q['p50_ms']:.1f} / {q['p99_ms']:.1f} | "
+            f"{q['path_p50_ms']:.1f} / {q['path_p99_ms']:.1f} | {q['probe_p50_ms']:.1f} / {q['probe_p99_ms']:.1f} |"
             for q in pushes
         ],
         "",
         f"Bare Redis PUBLISH → subscriber at {args.rate:g}/s: {r['messages']} messages, p50 {r['p50_ms']:.2f} ms, "
         f"p99 {r['p99_ms']:.2f} ms.",
-        "",
-        f"At {args.rate:g}/s: p50 ≤ 30 ms {verdict(p['p50_ms'] <= 30)}; p99 ≤ 150 ms {verdict(p['p99_ms'] <= 150)}.",
-        "",
-        f"Memory: one server process, {m['sockets']} idle authenticated sockets: VmRSS {m['before_mib']:.0f} MiB "
-        f"before → {m['after_mib']:.0f} MiB after ({per_socket_kib:.0f} KiB per socket). "
-        f"Target ≤ 1.5 GiB: {verdict(rss_gib <= 1.5)}.",
     ]
+    if m is not None:
+        per_socket_kib = (m["after_mib"] - m["before_mib"]) * 1024 / max(1, m["sockets"])
+        lines += [
+            "",
+            f"Memory: one server process, {m['sockets']} idle authenticated sockets: VmRSS {m['before_mib']:.0f} "
+            f"MiB before → {m['after_mib']:.0f} MiB after ({per_socket_kib:.0f} KiB per socket). "
+            f"Target ≤ 1.5 GiB: {verdict(m['after_mib'] / 1024 <= 1.5)}.",
+        ]
+    return lines
 
 
 def write_results(lines: list[str]) -> None:
@@ -716,16 +790,28 @@ def write_results(lines: list[str]) -> None:
 
 
 def main() -> None:
+    global PORTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20, help="length of each measured phase")
     parser.add_argument("--concurrency", type=int, default=8, help="connections in the intake phase")
     parser.add_argument("--rate", type=float, default=50, help="cases per second in the push phase")
     parser.add_argument("--sockets", type=int, default=1000, help="sockets open in the push phase")
-    parser.add_argument("--idle-sockets", type=int, default=5000, help="idle sockets in the memory phase")
+    parser.add_argument("--idle-sockets", type=int, default=5000, help="idle sockets in the memory phase (0: skip)")
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the bench database")
-    parser.add_argument("--pool", type=int, default=8, help="also measure intake with DATABASE_POOL_MAX=N (0: skip)")
+    parser.add_argument("--pool", type=int, default=4, help="DATABASE_POOL_MAX of each server (0: no pool)")
+    parser.add_argument("--ports", default="8101,8102", help="the two servers' ports")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="about a minute: 5 s phases, 300 sockets, no memory phase; prints one JSON line, writes nothing",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not touch bench/RESULTS.md")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.sockets, args.idle_sockets, args.no_write = 5, 300, 0, True
+    PORTS[:] = [int(p) for p in args.ports.split(",")]
+    if len(PORTS) != 2:
+        parser.error("--ports takes two ports, e.g. 8101,8102")
     if not (1 <= args.seconds <= 120 and 1 <= args.concurrency <= 64 and 1 <= args.rate <= 500):
         parser.error("keep --seconds in 1..120, --concurrency in 1..64, --rate in 1..500")
 
@@ -740,22 +826,16 @@ def main() -> None:
 
     probe = settings.BENCH_PROBE_TABLE
     setup = prepare(probe)
-    in_process = sequential_in_process(setup)
+    in_process = sequential_in_process(setup, 30 if args.quick else 100)
 
     connections.close_all()
-    servers = Servers(url)
+    servers = Servers(url, pool=args.pool)
     try:
         servers.start()
         load_before = os.getloadavg()[0]
         results = asyncio.run(measure(setup, servers, args, settings.REDIS_URL))
         results["load"] = (load_before, os.getloadavg()[0])
         results["in_process"] = in_process
-        servers.stop()
-        if args.pool:
-            say(f"intake again with a connection pool per server process (DATABASE_POOL_MAX={args.pool})")
-            servers = Servers(url, pool=args.pool)
-            servers.start()
-            results["pooled"] = asyncio.run(intake(setup, args))
     finally:
         servers.stop()
         drop_probe(probe)
@@ -764,6 +844,7 @@ def main() -> None:
     if not args.no_write:
         write_results(lines)
         say(f"wrote the {SECTION!r} section of {RESULTS.relative_to(ROOT)}")
+    print(json.dumps(summary(results) | {"load": [round(x, 1) for x in results["load"]]}))
 
 
 if __name__ == "__main__":

@@ -250,9 +250,10 @@ def write_section(results, batch_rate, decisions, triage, with_partners, n, leav
         f"partner index {builds[2]:.2f} s.",
         f"Where the time goes: `locate` alone {results[0]['rate']:,.0f}/s; the router's own share (given a located "
         f"point) {results[3]['rate']:,.0f}/s — {results[4]['rate']:,.0f}/s for categories without partners (a few "
-        f"dictionary lookups), {results[5]['rate']:,.0f}/s for needs (partner selection: box filter, prepared "
-        "point-in-polygon tests, distances, and for about one need in ten the explanation of why too few "
-        "partners qualified). p99s include the scheduler's pauses on a shared machine.",
+        f"dictionary lookups), {results[5]['rate']:,.0f}/s for needs (partner selection: the (capability, grid) "
+        "index, a prepared point-in-polygon test for partners whose area only overlaps the grid, distances, and "
+        "for about one need in ten the explanation of why too few partners qualified). p99s include the "
+        "scheduler's pauses on a shared machine.",
         "",
         f"End to end: {e2e:,.0f} decisions/s one point at a time (warm memo), {batch_rate:,.0f}/s in batches — "
         + ("meets" if best >= TARGET else "misses")

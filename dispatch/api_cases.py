@@ -25,6 +25,7 @@ from dispatch.serializers_cases import (
     CaseDetailOutput,
     CaseListFilter,
     CaseListOutput,
+    case_detail_data,
     paginated,
 )
 
@@ -70,6 +71,11 @@ def _detail_or_summary(request, case: Case, *, opened: bool = False) -> dict:
     if detail is None:
         return CaseListOutput(case).data
     return CaseDetailOutput(detail).data
+
+
+def _created_body(case: Case) -> dict:
+    # The reporter always sees their own report; the body is built from what open_case wrote.
+    return case_detail_data(selectors.opened_case_detail(case))
 
 
 def _source_for(roles: selectors.Roles, requested: str | None) -> str | None:
@@ -145,7 +151,7 @@ class CaseListCreateView(APIView):
             )
         except (DjangoValidationError, services.CaseActionError) as exc:
             return refusal(exc)
-        return Response(_detail_or_summary(request, case, opened=True), status=status.HTTP_201_CREATED)
+        return Response(_created_body(case), status=status.HTTP_201_CREATED)
 
 
 class CaseDetailView(APIView):

@@ -3,28 +3,29 @@
 A phone on a flaky network retries a field report until it hears back; the key makes every retry
 return the first answer instead of a second case:
 
-- The key is reserved with an INSERT, committed before the work starts, unique per (user, key).
+- The key is reserved inside the work's own transaction, by one statement that takes a transaction
+  lock on (user, key) and inserts the key, unique per (user, key). The work and storing its response
+  on the key then commit together, so a crash or a cut database connection leaves either both or
+  neither: nothing is left behind for a retry to wait out.
 - Same key, same request (method, path and body, photos by content) after it finished → the stored
   first response again (status and body), with `Idempotent-Replayed: true`.
 - Same key, different request → 422.
-- Same key while the first request is still being worked on → 409; the client retries later.
-- The work, and storing its response on the key, happen in one transaction, so a crash leaves either
-  both or neither. A request that failed (4xx/5xx) stores nothing: it changed nothing, and the key may
-  be retried. The request doing the work holds its reservation's row lock until it commits, so a
-  reservation left behind by a request that died (database connection cut, process killed) is
-  unlocked and the next retry takes it over at once; a live one answers 409.
+- Same key while the first request is still being worked on (its lock is held) → 409 at once, not
+  a wait; the client retries later.
+- A request that failed (4xx/5xx) rolls back with its reservation: it changed nothing, and the key
+  may be retried. A reservation committed unfinished by an earlier version of this code (which
+  reserved in a transaction of its own) is taken over by the next retry.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -73,20 +74,48 @@ def _in_flight() -> Response:
     return _error("idempotency_in_flight", _("相同幂等键的请求正在处理中，请稍后重试。"), status.HTTP_409_CONFLICT)
 
 
-def _reserve(request: Request, key: str, digest: str) -> tuple[IdempotencyKey | None, Response | None]:
-    """(reservation, None) when this request may do the work, else (None, the answer to give)."""
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(user=request.user, key=key, fingerprint=digest), None
-    except IntegrityError:
-        pass
+# The first half of a transaction-level advisory lock key, so ours never meet another feature's.
+_LOCK_CLASS = 0x1DE3
+
+_RESERVE_SQL = f"""
+WITH taken AS (SELECT pg_try_advisory_xact_lock({_LOCK_CLASS}, hashtext(%(lock)s)) AS free),
+inserted AS (
+    INSERT INTO {IdempotencyKey._meta.db_table} (user_id, key, fingerprint, state, created_at)
+    SELECT %(user)s, %(key)s, %(fingerprint)s, %(state)s, %(now)s FROM taken WHERE free
+    ON CONFLICT (user_id, key) DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT free FROM taken), (SELECT id FROM inserted)
+"""
+
+
+def _reserve(request: Request, key: str, digest: str) -> tuple[int | None, Response | None]:
+    """(reservation id, None) when this request may do the work, else (None, the answer to give).
+
+    Caller is inside the transaction that does the work. One statement in the usual case: the lock
+    on (user, key) — held by whoever is working on the key, so a second request answers 409 instead
+    of waiting on the unique index — and the insert. A lock collision between two different keys
+    (a 32-bit hash) costs one of them a 409 and a retry, never a wrong answer.
+    """
+    now = timezone.now()
+    params = {
+        "lock": f"{request.user.pk}:{key}",
+        "user": request.user.pk,
+        "key": key,
+        "fingerprint": digest,
+        "state": IdempotencyKey.State.IN_FLIGHT,
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVE_SQL, params)
+        free, reserved = cursor.fetchone()
+    if not free:
+        return None, _in_flight()
+    if reserved is not None:
+        return reserved, None
     existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
-    if existing is None:  # deleted by a failing first attempt in between: just try once more
-        try:
-            with transaction.atomic():
-                return IdempotencyKey.objects.create(user=request.user, key=key, fingerprint=digest), None
-        except IntegrityError:
-            return None, _in_flight()
+    if existing is None:  # cannot happen while we hold the lock, short of a concurrent expiry
+        return None, _in_flight()
     if existing.fingerprint != digest:
         return None, _error(
             "idempotency_mismatch",
@@ -95,29 +124,10 @@ def _reserve(request: Request, key: str, digest: str) -> tuple[IdempotencyKey | 
         )
     if existing.state == IdempotencyKey.State.DONE:
         return None, Response(existing.response, status=existing.status_code, headers={"Idempotent-Replayed": "true"})
-    # Still in flight. A request working on a key holds its row lock for the whole of its work, so an
-    # unlocked reservation belongs to a request whose transaction died (its database connection was
-    # cut, its process killed): take it over at once. Only one taker wins the conditional update.
-    with transaction.atomic():
-        free = IdempotencyKey.objects.select_for_update(skip_locked=True).filter(
-            pk=existing.pk, state=IdempotencyKey.State.IN_FLIGHT, created_at=existing.created_at
-        )
-        if free.exists():
-            now = timezone.now()
-            IdempotencyKey.objects.filter(pk=existing.pk).update(created_at=now)
-            existing.created_at = now
-            return existing, None
-    return None, _in_flight()
-
-
-def _hold(reservation: IdempotencyKey) -> bool:
-    """Lock our reservation for the work's transaction; False if another request took it over."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM dispatch_idempotencykey WHERE id = %s AND state = %s AND created_at = %s FOR UPDATE",
-            [reservation.pk, IdempotencyKey.State.IN_FLIGHT, reservation.created_at],
-        )
-        return cursor.fetchone() is not None
+    # Committed unfinished, which this code never does: a reservation left by an earlier version of
+    # it whose request died. We hold the key's lock, so no live request is working on it.
+    IdempotencyKey.objects.filter(pk=existing.pk).update(created_at=now)
+    return existing.pk, None
 
 
 def run(request: Request, work: Callable[[], Response]) -> Response:
@@ -130,31 +140,24 @@ def run(request: Request, work: Callable[[], Response]) -> Response:
         return Response({HEADER: [_("幂等键必须是 1–255 个可打印字符。")]}, status=status.HTTP_400_BAD_REQUEST)
     if not request.user or not request.user.is_authenticated:
         return work()
-    reservation, answer = _reserve(request, key, fingerprint(request))
-    if answer is not None:
-        return answer
-    try:
-        with transaction.atomic():
-            if not _hold(reservation):
-                return _in_flight()
-            response = work()
-            if status.is_success(response.status_code):
-                body = json.loads(JSONRenderer().render(response.data) or b"null")
-                IdempotencyKey.objects.filter(pk=reservation.pk).update(
-                    state=IdempotencyKey.State.DONE,
-                    status_code=response.status_code,
-                    response=body,
-                    completed_at=timezone.now(),
-                )
-                return response
-    except BaseException:
-        # The database may be what failed: then the reservation stays, unlocked, for the retry to take.
-        with contextlib.suppress(DatabaseError):
-            IdempotencyKey.objects.filter(pk=reservation.pk, state=IdempotencyKey.State.IN_FLIGHT).delete()
-        raise
-    # A refusal changed nothing: free the key so a corrected retry may use it.
-    IdempotencyKey.objects.filter(pk=reservation.pk, state=IdempotencyKey.State.IN_FLIGHT).delete()
-    return response
+    digest = fingerprint(request)
+    with transaction.atomic():
+        reservation, answer = _reserve(request, key, digest)
+        if answer is not None:
+            return answer
+        response = work()
+        if status.is_success(response.status_code):
+            body = json.loads(JSONRenderer().render(response.data) or b"null")
+            IdempotencyKey.objects.filter(pk=reservation).update(
+                state=IdempotencyKey.State.DONE,
+                status_code=response.status_code,
+                response=body,
+                completed_at=timezone.now(),
+            )
+            return response
+        # A refusal changed nothing: roll back, reservation included, so a corrected retry may use it.
+        transaction.set_rollback(True)
+        return response
 
 
 def expire_keys(*, now: dt.datetime | None = None, batch: int = 5000) -> int:

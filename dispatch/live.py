@@ -129,18 +129,26 @@ def event_payload(event) -> dict[str, Any]:
     return payload
 
 
-def publish_on_commit(event) -> None:
+def publish_on_commit(event, *, active_assignments: list[tuple[int | None, int | None]] | None = None) -> None:
     """Send `event` to its groups once the surrounding transaction commits; a rollback sends nothing.
 
     Call it inside the transaction that wrote the event. If Redis cannot take it then, the event's
     outbox row (written by a trigger with the event) stays and the relay publishes it later; see
     dispatch.outbox. Payload and groups are read back after the commit, so assignments written later
     in the same transaction count, and an event whose savepoint was rolled back is simply not found.
-    All events of one transaction go out together, in seq order.
+    A caller that has written the case's assignments already passes `active_assignments`, and the
+    message is built from the objects in hand instead (open_case: no read-back). All events of one
+    transaction go out together, in seq order.
     """
     connection = transaction.get_connection()
     pending = connection.__dict__.setdefault("_live_pending", [])
-    pending.append(event.id)
+    message = None
+    # The message can be built now, without reading anything back, when the caller knows the case's
+    # active assignments as they will be at commit and no savepoint is open (an event in a savepoint
+    # that rolls back must not go out: only the read-back after commit can tell).
+    if active_assignments is not None and not any(connection.savepoint_ids):
+        message = (event_payload(event), group_names_for_case(event.case, active_assignments))
+    pending.append((event.id, message))
     # One callback per event, because a savepoint rollback discards the callbacks registered inside
     # it; whichever runs first sends everything pending and the others find nothing left.
     transaction.on_commit(lambda: _publish_pending(connection))
@@ -153,8 +161,15 @@ def _publish_pending(connection) -> None:
     connection._live_pending = []
     if time.monotonic() < _redis_down_until:
         return  # Redis failed a moment ago: leave these to the relay rather than wait on it again
+    known = {event_id: message for event_id, message in event_ids if message is not None}
+    event_ids = sorted({event_id for event_id, _message in event_ids})
     try:
-        publish_now_unsafe(committed_messages(event_ids))
+        unknown = [event_id for event_id in event_ids if event_id not in known]
+        # Events rolled back with a savepoint are not found, and so not sent.
+        read = {payload["seq"]: (payload, groups) for payload, groups in committed_messages(unknown)} if unknown else {}
+        messages = [known.get(event_id) or read.get(event_id) for event_id in event_ids]
+        event_ids = [event_id for event_id, message in zip(event_ids, messages, strict=True) if message]
+        publish_now_unsafe([m for m in messages if m])
     except Exception as exc:
         _trip_breaker()
         # Their outbox rows stay: the relay publishes them once Redis is back (dispatch.outbox).

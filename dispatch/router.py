@@ -532,9 +532,15 @@ def _department_label(department: str):
 class _PartnerIndex:
     """Every partner in memory: service areas prepared for point tests, offices and bounds in arrays.
 
-    For each (capability set, community) it keeps the partners whose service area's bounding box meets
-    the community's — usually a few dozen of the 2,859 — with their boxes; a point test is then one
-    vectorised box comparison over those and a prepared point-in-polygon test on the few left.
+    The main path is by grid (`at_grid`): built once from the locator's grids, it holds for each
+    (capability, grid) the active partners whose service area covers the whole grid — every point the
+    locator places in that grid is covered, no test needed — and those whose area only overlaps it,
+    which a point there is tested against (a few prepared point-in-polygon tests in one call).
+
+    Points the grids cannot answer for (placed in a grid from outside it, or located by a newer grid
+    snapshot than the one this index was built from) take the general path: for each (capability set,
+    community) the partners whose service area's bounding box meets the community's, then a box
+    comparison and the polygon test on what is left. Explanations use that path too.
     """
 
     def __init__(self) -> None:
@@ -561,6 +567,77 @@ class _PartnerIndex:
         self._community_boxes: dict[str, tuple] | None = None
         self._eligible: dict[frozenset | None, Any] = {}
         self._pools: dict[tuple, tuple] = {}
+        self._setup_grids()
+
+    def _setup_grids(self) -> None:
+        import numpy as np
+        import shapely
+
+        from grids.locator import current_index
+
+        grids = current_index()
+        self.grids = grids
+        self.grid_position = {code: g for g, code in enumerate(grids.codes)}
+        n = len(grids.codes)
+        # capability -> per grid (covering partners, overlapping partners or None); ascending indices.
+        self._by_grid: dict[str, list[tuple[tuple[int, ...], Any]]] = {}
+        self._combined: dict[tuple[frozenset, int], tuple[tuple[int, ...], Any]] = {}
+        if not n or not len(self.areas):
+            return
+        # Boxes first (the tree alone, no geometry): a pair whose boxes meet but whose shapes do not
+        # only costs a point test that fails. Only a grid whose box lies inside the area's can be covered.
+        p, g = grids.tree.query(self.areas)
+        a, b = self.bounds[p], shapely.bounds(grids.geoms)[g]
+        maybe = (a[:, 0] <= b[:, 0]) & (a[:, 1] <= b[:, 1]) & (a[:, 2] >= b[:, 2]) & (a[:, 3] >= b[:, 3])
+        whole = np.zeros(len(p), dtype=bool)
+        whole[maybe] = shapely.covers(self.areas[p[maybe]], grids.geoms[g[maybe]])
+        order = np.lexsort((p, g))
+        offered = [caps if self.active[i] else frozenset() for i, caps in enumerate(self.capabilities)]
+        whole_at: dict[str, list[list[int]]] = {}
+        partial_at: dict[str, list[list[int]]] = {}
+        for capability in sorted(set().union(*self.capabilities)):
+            whole_at[capability] = [[] for _ in range(n)]
+            partial_at[capability] = [[] for _ in range(n)]
+        # Ascending partner index within each grid (the lexsort order), as the general path gives them.
+        for i, k, covered in zip(p[order].tolist(), g[order].tolist(), whole[order].tolist(), strict=True):
+            for capability in offered[i]:
+                (whole_at if covered else partial_at)[capability][k].append(i)
+        for capability, wholes in whole_at.items():
+            self._by_grid[capability] = [
+                (tuple(w), np.array(q, dtype=np.int64) if q else None)
+                for w, q in zip(wholes, partial_at[capability], strict=True)
+            ]
+
+    def at_grid(self, needed: frozenset, location) -> list[int] | None:
+        """The partners offering any of `needed` whose service area covers the located point, from the
+        grid index; None when the grid index cannot answer for this location (take `covering`)."""
+        import numpy as np
+        import shapely
+
+        if location.outside:
+            return None
+        g = self.grid_position.get(location.grid)
+        if g is None or current_grids() is not self.grids:
+            return None
+        if len(needed) == 1:
+            (capability,) = needed
+            per_grid = self._by_grid.get(capability)
+            if per_grid is None:
+                return []
+            whole, partial = per_grid[g]
+        else:
+            key = (needed, g)
+            found = self._combined.get(key)
+            if found is None:
+                parts = [self._by_grid[c][g] for c in needed if c in self._by_grid]
+                whole = tuple(sorted({i for w, _p in parts for i in w}))
+                partial = sorted({i for _w, q in parts if q is not None for i in q.tolist()} - set(whole))
+                found = self._combined[key] = (whole, np.array(partial, dtype=np.int64) if partial else None)
+            whole, partial = found
+        if partial is None:
+            return list(whole)
+        hits = partial[shapely.intersects_xy(self.areas[partial], location.lon, location.lat)]
+        return [*whole, *hits.tolist()] if hits.size else list(whole)
 
     def pool(self, needed: frozenset | None, community: str) -> tuple:
         """(indices, their bounds) of the partners whose service area's box meets the community's:
@@ -625,6 +702,12 @@ class _PartnerIndex:
         return 6_371_008.8 * math.hypot(math.radians(x - lon) * math.cos(math.radians(lat)), math.radians(y - lat))
 
 
+def current_grids():
+    from grids.locator import current_index
+
+    return current_index()
+
+
 def _partner_index(t: RoutingTables) -> _PartnerIndex:
     index = t.lazy.get("partners")
     if index is None:
@@ -649,7 +732,9 @@ def _select_partners(
     lon, lat = location.lon, location.lat
     needed = frozenset(node.capabilities)
 
-    found = index.covering(index.pool(needed, location.community), lon, lat)
+    found = index.at_grid(needed, location)
+    if found is None:
+        found = index.covering(index.pool(needed, location.community), lon, lat)
     ranked = sorted((index.distance(i, lon, lat), i) for i in found)
     load: dict[int, int] = {}
     if partner_load is not None and ranked:

@@ -225,6 +225,27 @@ def case_detail(*, user, case_id: int, opened: bool = False) -> Case | None:
     return case
 
 
+def opened_case_detail(case: Case) -> Case:
+    """`case_detail` of a case open_case has just written, from the rows it wrote (no read-back).
+
+    For its reporter, who always sees their own report. The relations are filled on this object
+    only: read the case again for anything after.
+    """
+    written = case.written
+    # In the models' own order (Assignment: role, then id), as a read would give them.
+    assignments = sorted(written["assignments"], key=lambda a: (a.role, a.id))
+    cache = {"merged_cases": [], "assignments": assignments, "events": written["events"]}
+    if not written["photos"]:
+        cache["attachments"] = []
+    case._prefetched_objects_cache = {}
+    for name, rows in cache.items():
+        rows_qs = getattr(case, name).all()
+        rows_qs._result_cache, rows_qs._prefetch_done = list(rows), True
+        case._prefetched_objects_cache[name] = rows_qs
+    case.active_assignments = [a for a in written["assignments"] if a.status in Assignment.ACTIVE]
+    return case
+
+
 def visible_attachment(*, user, case_id: int, attachment_id: int):
     """The photo, if its case is visible to `user`; else None."""
     from dispatch.models import Attachment

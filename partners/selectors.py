@@ -44,18 +44,63 @@ def user_roles(user: AbstractBaseUser | AnonymousUser | None) -> UserRoles:
     """The roles, organisations and grids of `user`; nothing for anonymous or deactivated users.
 
     Memberships in deactivated units or partners count for nothing. Superusers are supervisors.
+    A user authenticated by `partners.authentication` brings them read in the same statement as the
+    token (for that request only); any other user object is read here, two queries.
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return NO_ROLES
+    read_with_token = getattr(user, ROLES_ATTRIBUTE, None)
+    if read_with_token is not None:
+        return read_with_token
+    memberships = _memberships(Membership.objects.filter(user=user)).values_list(
+        "role", "unit_id", "partner_id", "unit__area__code"
+    )
+    grid_codes = GridWorker.objects.filter(user=user).values_list("grid__code", flat=True)
+    return roles_from_rows(user, memberships, grid_codes)
+
+
+# Where partners.authentication leaves the roles it read with the token, on that request's user.
+ROLES_ATTRIBUTE = "_roles_read_with_token"
+
+
+def _memberships(qs: QuerySet[Membership]) -> QuerySet[Membership]:
+    return qs.filter(Q(unit__is_active=True) | Q(partner__is_active=True))
+
+
+def user_with_roles(user_id: int) -> AbstractBaseUser | None:
+    """The user with their roles, in one statement; the roles stay on this object, so use it for one
+    decision and read again for the next."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.annotate(**role_columns("pk")).filter(pk=user_id).first()
+    if user is not None:
+        setattr(user, ROLES_ATTRIBUTE, roles_from_rows(user, user.role_rows, user.role_grids))
+    return user
+
+
+def role_columns(user_ref: str) -> dict[str, Any]:
+    """Annotations that read a user's memberships and grids in the statement that reads the user:
+    `role_rows` ([role, unit id, partner id, unit area code] per membership) and `role_grids`
+    (grid codes). `user_ref` names the user's id in the outer query ("pk", "user_id")."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import OuterRef
+    from django.db.models.functions import JSONArray
+
+    rows = _memberships(Membership.objects.filter(user_id=OuterRef(user_ref))).values(
+        row=JSONArray("role", "unit_id", "partner_id", "unit__area__code")
+    )
+    grids = GridWorker.objects.filter(user_id=OuterRef(user_ref)).values("grid__code")
+    return {"role_rows": ArraySubquery(rows), "role_grids": ArraySubquery(grids)}
+
+
+def roles_from_rows(
+    user: AbstractBaseUser, memberships: Iterable[Sequence[Any]], grid_codes: Iterable[str]
+) -> UserRoles:
+    """UserRoles from (role, unit id, partner id, unit area code) rows and grid codes, already read."""
     roles: set[str] = set()
     unit_roles: dict[int, set[str]] = {}
     partner_ids: set[int] = set()
     dispatch_codes: set[str] = set()
-    memberships = (
-        Membership.objects.filter(user=user)
-        .filter(Q(unit__is_active=True) | Q(partner__is_active=True))
-        .values_list("role", "unit_id", "partner_id", "unit__area__code")
-    )
     for role, unit_id, partner_id, area_code in memberships:
         roles.add(role)
         if unit_id is not None:
@@ -64,14 +109,14 @@ def user_roles(user: AbstractBaseUser | AnonymousUser | None) -> UserRoles:
                 dispatch_codes.add(area_code)
         if partner_id is not None:
             partner_ids.add(partner_id)
-    grid_codes = frozenset(GridWorker.objects.filter(user=user).values_list("grid__code", flat=True))
-    if grid_codes:
+    grids = frozenset(grid_codes)
+    if grids:
         roles.add(GRID_WORKER)
     return UserRoles(
         roles=frozenset(roles),
         unit_ids=frozenset(unit_roles),
         partner_ids=frozenset(partner_ids),
-        grid_codes=grid_codes,
+        grid_codes=grids,
         dispatch_area_codes=frozenset(dispatch_codes),
         is_supervisor=bool(user.is_superuser) or Membership.Role.SUPERVISOR in roles,
         unit_roles={unit_id: frozenset(r) for unit_id, r in unit_roles.items()},

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +33,6 @@ S = Case.Status
 A = Assignment.Status
 K = CaseEvent.Kind
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
-NUMBER_SEQUENCE = "dispatch_case_number_seq"
 
 # The states each action applies to. Anything else is InvalidTransition (409).
 ALLOWED_FROM: dict[str, frozenset[str]] = {
@@ -347,14 +346,6 @@ def _route(category: Category, urgency: str, location) -> tuple[Any, dict[str, A
     return decision, decision.as_dict()
 
 
-def _next_number(now: dt.datetime) -> str:
-    # A sequence, not a per-day counter row, so concurrent intake never waits on a lock.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
-        (n,) = cursor.fetchone()
-    return f"{timezone.localtime(now):%Y%m%d}{n:05d}"
-
-
 def open_case(
     *,
     category: Category | str | int,
@@ -415,10 +406,11 @@ def open_case(
     if location is None and lon is not None:
         routing["reason"] = "outside"
 
-    with _FilesOnRollback() as stored, transaction.atomic():
+    # Without a savepoint of its own: a caller that wraps this in its transaction (the idempotency
+    # key, the hotline's call) ends it on any error raised here, as none of them carries on after one.
+    with _FilesOnRollback() as stored, transaction.atomic(savepoint=False):
         now = timezone.now()
-        case = Case.objects.create(
-            number=_next_number(now),
+        case = Case(
             status=S.RECEIVED,
             category=category,
             urgency=urgency,
@@ -435,53 +427,88 @@ def open_case(
             reporter=reporter,
             self_resolved=self_resolved,
         )
-        photo_ids = _store_photos(case, prepared, actor=reporter, stored=stored)
         opened_data: dict[str, Any] = {"source": source, "crs": crs}
         if location is not None:
             opened_data["location"] = routing.get("location") or {"grid": location.grid}
-        # Every branch below records another event, which saves the case with this one's change too.
-        record_event(case, kind=K.OPENED, actor=reporter, note="", evidence=photo_ids, data=opened_data, save=False)
-
+        # The case is written once, in the state its second event leaves it in; the events record the way.
         if self_resolved:
             case.closed_at = now
-            record_event(
-                case,
-                kind=K.CLOSED,
-                actor=reporter,
-                to_status=S.CLOSED,
-                note=note or _("网格员自行处置。"),
-                evidence=photo_ids,
-                data={"self_resolved": True},
-            )
+            second = {
+                "kind": K.CLOSED,
+                "actor": reporter,
+                "to_status": S.CLOSED,
+                "note": note or _("网格员自行处置。"),
+                "data": {"self_resolved": True},
+            }
         elif decision is not None and not decision.triage and decision.lead is not None:
-            _assign_lead(case, decision.lead, now=now, new_case=True)
-            _add_collaborators(
-                case,
-                units=decision.collaborators,
-                partners=decision.partners,
-                now=now,
-                active={(decision.lead.pk, None)},
-            )
-            record_event(
-                case,
-                kind=K.DISPATCHED,
-                to_status=S.DISPATCHED,
-                data={
+            case.lead_unit = decision.lead
+            second = {
+                "kind": K.DISPATCHED,
+                "to_status": S.DISPATCHED,
+                "data": {
                     "lead_unit": _unit_data(decision.lead),
                     "collaborators": [_unit_data(u) for u in decision.collaborators],
                     "partners": [{"id": p.pk, "name": p.name} for p in decision.partners],
                 },
-            )
+            }
         else:
             case.lead_unit = decision.lead if decision is not None and decision.lead is not None else None
             if case.lead_unit is None:
                 case.lead_unit = _triage_unit(case.district_code)
-            record_event(
-                case,
-                kind=K.TRIAGED,
-                to_status=S.TRIAGE,
-                data={"reason": routing.get("reason", "no_rule"), "lead_unit": _unit_data(case.lead_unit)},
-            )
+            second = {
+                "kind": K.TRIAGED,
+                "to_status": S.TRIAGE,
+                "data": {"reason": routing.get("reason", "no_rule"), "lead_unit": _unit_data(case.lead_unit)},
+            }
+        case.status, case.version = second["to_status"], 2
+        case.save(force_insert=True)
+
+        photo_ids = _store_photos(case, prepared, actor=reporter, stored=stored)
+        assignments: list[Assignment] = []
+        if second["kind"] == K.DISPATCHED:
+            sign_due, reply_due = _deadlines(case, now)
+            lead = Assignment(case=case, unit=decision.lead, role=Assignment.Role.LEAD)
+            assignments.append(lead)
+            seen = {decision.lead.pk}
+            for unit in decision.collaborators:
+                if unit.pk not in seen:
+                    seen.add(unit.pk)
+                    assignments.append(Assignment(case=case, unit=unit, role=Assignment.Role.COLLABORATOR))
+            for partner in dict.fromkeys(decision.partners):
+                assignments.append(Assignment(case=case, partner=partner, role=Assignment.Role.COLLABORATOR))
+            for a in assignments:
+                a.dispatched_at, a.sign_due, a.reply_due = now, sign_due, reply_due
+            Assignment.objects.bulk_create(assignments)
+        events = [
+            CaseEvent(
+                case=case,
+                kind=K.OPENED,
+                actor=reporter,
+                at=now,
+                from_status=S.RECEIVED,
+                to_status=S.RECEIVED,
+                note="",
+                evidence=photo_ids,
+                data=opened_data,
+            ),
+            CaseEvent(
+                case=case,
+                kind=second["kind"],
+                actor=second.get("actor"),
+                at=now,
+                from_status=S.RECEIVED,
+                to_status=second["to_status"],
+                note=second.get("note", ""),
+                evidence=photo_ids if second["kind"] == K.CLOSED else [],
+                data=second["data"],
+            ),
+        ]
+        CaseEvent.objects.bulk_create(events)
+        active = [(a.unit_id, a.partner_id) for a in assignments]
+        for event in events:
+            live.publish_on_commit(event, active_assignments=active)
+        # For whoever shows the new case at once (dispatch.selectors.opened_case_detail): what was written.
+        case.written = {"assignments": assignments, "events": events, "photos": photo_ids}
     return case
 
 

@@ -69,6 +69,51 @@ def test_an_agent_reports_and_sees_where_it_went_and_why(api, world, agent):
     assert body["sign_due"] and body["reply_due"]
 
 
+def test_the_answer_to_a_report_is_the_cases_detail_as_stored(api, world, agent, grid_worker, media):
+    # The 201 body is built from what was written, not read back: it must be what a GET shows.
+    client = api(agent)
+    created = report(client, address="南明区西街道 8 号")
+    assert created.status_code == 201
+    assert created.json() == client.get(f"{CASES}{created.json()['id']}/").json()
+
+    # With a collaborating unit and a partner; triage (no rule for the category); a self-resolved
+    # field report with a photo.
+    helped = report(client, category="XQ0101", description="独居老人需要帮助")
+    assert helped.status_code == 201 and len(helped.json()["assignments"]) == 3, helped.json()
+    assert helped.json() == client.get(f"{CASES}{helped.json()['id']}/").json()
+    triaged = report(client, category="BJ0107")
+    assert triaged.status_code == 201 and triaged.json()["status"] == "triage"
+    assert triaged.json() == client.get(f"{CASES}{triaged.json()['id']}/").json()
+    field = api(grid_worker)
+    fixed = field.post(
+        CASES,
+        {"category": "SJ0401", "description": "已劝离", "lon": str(WEST_SOUTH[0]), "lat": str(WEST_SOUTH[1]),
+         "self_resolved": "true", "photos": [upload("a.jpg")]},
+        format="multipart",
+    )  # fmt: skip
+    assert fixed.status_code == 201, fixed.json()
+    assert fixed.json()["status"] == "closed"
+    assert fixed.json() == field.get(f"{CASES}{fixed.json()['id']}/").json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_case_report_costs_a_fixed_handful_of_statements(api, world, agent):
+    client = api(agent)
+    report(client)  # warm: routing tables, locator
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            CASES,
+            {"category": "SJ0401", "description": "人行道上有人摆摊", "lon": WEST_SOUTH[0], "lat": WEST_SOUTH[1]},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="count-1",
+        )
+    assert response.status_code == 201
+    # Token + roles, the key, the case, its assignments, its events, the key's answer, and after the
+    # commit the outbox rows of the events just published (besides BEGIN and COMMIT).
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    assert len(statements) == 7, [s[:60] for s in statements]
+
+
 def test_a_grid_worker_reports_from_the_field_with_photos(api, world, grid_worker, media):
     client = api(grid_worker)
     response = client.post(

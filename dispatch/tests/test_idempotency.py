@@ -140,18 +140,25 @@ def test_a_second_request_while_the_first_is_in_flight_gets_409(api, world, agen
         finally:
             connections.close_all()
 
+    watcher = _raw_connection()
+    watcher.autocommit = True
     thread = threading.Thread(target=first_request)
     thread.start()
     try:
         deadline = time.monotonic() + 30
-        while not IdempotencyKey.objects.filter(key="slow-1", state="in_flight").exists():
-            assert time.monotonic() < deadline, "the first request never reserved its key"
+        # In flight: it has reserved its key and waits on the case table.
+        while not watcher.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+            [f'INSERT INTO "{Case._meta.db_table}"%'],
+        ).fetchone():
+            assert time.monotonic() < deadline, "the first request never reached the case insert"
             time.sleep(0.02)
 
         during = post(client, "slow-1")
     finally:
         blocker.rollback()
         blocker.close()
+        watcher.close()
         thread.join(30)
 
     assert during.status_code == 409

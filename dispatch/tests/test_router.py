@@ -299,6 +299,25 @@ def test_partners_are_chosen_by_capability_area_and_capacity_nearest_first(w, se
     assert failed["协作单位closed"] == "inactive"
 
 
+def test_a_partner_covering_part_of_a_grid_joins_only_cases_inside_its_area(w):
+    rule(w, "XQ", "520100", department="chengguan", level="district")
+    nanming = w.areas["520102"]
+    # Grid 520102001001001 spans x 106.70–106.75; this area covers its western fifth only, and its
+    # edge x = 106.71 counts as covered.
+    west_edge = partner("west-edge", office=(106.705, 26.52), area=box(106.69, 26.50, 106.71, 26.55), district=nanming)
+    whole = partner("whole", office=(106.74, 26.54), area=box(106.70, 26.50, 106.80, 26.60), district=nanming)
+
+    inside = route(category="XQ0101", location=at((106.705, 26.52)))
+    on_edge = route(category="XQ0101", location=at((106.71, 26.52)))
+    beyond = route(category="XQ0101", location=at((106.72, 26.52)))
+
+    assert inside.location.grid == beyond.location.grid == "520102001001001"
+    assert inside.partners == [west_edge, whole]
+    assert on_edge.partners == [west_edge, whole]
+    assert beyond.partners == [whole]
+    assert {t["name"]: t["failed"] for t in beyond.explanation["partners"]}["协作单位west-edge"] == "service_area"
+
+
 def test_when_no_partner_qualifies_the_explanation_says_why_for_each_nearby_one(w):
     rule(w, "XQ", "520100", department="chengguan", level="district")
     nanming = w.areas["520102"]
