@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from inspect import iscoroutinefunction
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
@@ -184,6 +185,8 @@ class ReplicaReadsMiddleware:
             or request.method not in ("GET", "HEAD")
             or match is None
             or match.view_name not in settings.DATABASE_REPLICA_VIEWS
+            # An async view would run on the event loop, outside this thread's scope.
+            or iscoroutinefunction(view_func)
         ):
             return None
         try:
