@@ -1,6 +1,6 @@
 """Two nodes, one city: two web nodes, two Celery workers, two Redis servers, a primary and its replica.
 
-Run: .venv/bin/python bench/scaleout.py [--seconds 30] [--rate 10] [--sockets 300] [--intake-seconds 20]
+Run: .venv/bin/python bench/scaleout.py [--seconds 30] [--rate 5] [--sockets 200] [--intake-seconds 15]
 
 Everything runs on 127.0.0.1 and is started by this script, which ends it all by pid at the end, also
 on failure or Ctrl-C:
@@ -286,7 +286,7 @@ def report(f: dict, t: list[dict], args, lag: str, load: tuple[float, float]) ->
         f"(pg_basebackup -R), DATABASE_REPLICA_URL on both nodes; Redis :{REDIS_PORTS[0]} (cache, broker, "
         f"channel layer) and :{REDIS_PORTS[1]} (channel layer), CHANNEL_REDIS_URLS naming both. "
         f"Live groups subscribed per Redis server while the sockets were open: {f['groups'][0]} and "
-        f"{f['groups'][1]}.",
+        f"{f['groups'][1]}. Errors in the nodes' and workers' logs: {f['log_errors'] or 'none'}.",
         "",
         "### Fan-in and failover",
         "",
@@ -333,9 +333,9 @@ def report(f: dict, t: list[dict], args, lag: str, load: tuple[float, float]) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30, help="length of the failover phase")
-    parser.add_argument("--rate", type=float, default=10, help="cases per second in the failover phase")
-    parser.add_argument("--sockets", type=int, default=300, help="sockets on node A (a quarter as many on B)")
-    parser.add_argument("--intake-seconds", type=float, default=20, help="length of each throughput run")
+    parser.add_argument("--rate", type=float, default=5, help="cases per second in the failover phase")
+    parser.add_argument("--sockets", type=int, default=200, help="sockets on node A (a quarter as many on B)")
+    parser.add_argument("--intake-seconds", type=float, default=15, help="length of each throughput run")
     parser.add_argument("--concurrency", type=int, default=8, help="connections in the throughput runs")
     parser.add_argument("--settle", type=float, default=120, help="longest wait for the last events (s)")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch bench/RESULTS.md")
@@ -384,6 +384,7 @@ def main() -> None:
         say("starting node A again for the throughput runs")
         nodes["A"] = stack.node(NODE_A)
         t = asyncio.run(throughput(stack, setup, args))
+        f["log_errors"] = stack.log_errors()
         lag = primary.sql("SELECT replay_lag::text FROM pg_stat_replication") or (None,)
         lag_text = "0 (caught up)" if lag[0] is None else lag[0]
         connections.close_all()

@@ -192,6 +192,20 @@ class Stack:
         }
         return self.env
 
+    def log_errors(self) -> dict[str, int]:
+        """ERROR lines and tracebacks each process logged so far (nodes, workers), printed as well."""
+        found = {}
+        for proc in self.procs:
+            try:
+                lines = proc.log.read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+            bad = [line for line in lines if " ERROR " in line or line.startswith("Traceback")]
+            if bad:
+                found[proc.name] = len(bad)
+                say(f"{proc.name} logged {len(bad)} errors; the last lines:\n{proc.tail(15)}")
+        return found
+
     def close(self) -> None:
         if self._closed:
             return
