@@ -7,7 +7,8 @@ all of these hold, otherwise it goes to the primary (`default`):
   feeds, case lists) — `ReplicaReadsMiddleware` runs those views inside `replica_reads()`;
 - the model is one of the city's data (grids, units, cases…), not a session, user or token: a login
   that just happened must be found, and a deactivated user must stay locked out at once;
-- no transaction was opened on the primary since the view began: the reads of a write stay with it;
+- no transaction is open on the primary: the reads of a write stay with it (and a test case, which
+  wraps everything in a transaction, reads what it wrote);
 - the replica is streaming and at most `DATABASE_REPLICA_MAX_LAG` seconds behind. The lag is asked at
   most once per `DATABASE_REPLICA_CHECK_SECONDS` per process (one tiny query), and a replica that does
   not answer counts as lagging until the next check.
@@ -54,9 +55,7 @@ END
 
 @dataclass
 class _Scope:
-    # Atomic blocks open on the primary when the read view began (a test's own wrapper, usually none).
-    depth: int
-    used: bool = False
+    used: bool = False  # a read of this view went to the replica
 
 
 _scope: ContextVar[_Scope | None] = ContextVar("replica_reads", default=None)
@@ -69,7 +68,7 @@ def replica_configured() -> bool:
 @contextmanager
 def replica_reads() -> Iterator[_Scope]:
     """Reads inside may come from the replica (when the router's other conditions hold)."""
-    scope = _Scope(depth=len(connections[DEFAULT_DB_ALIAS].atomic_blocks))
+    scope = _Scope()
     token = _scope.set(scope)
     try:
         yield scope
@@ -143,7 +142,7 @@ class ReplicaRouter:
             scope is None
             or not replica_configured()
             or model._meta.app_label not in REPLICA_APPS
-            or len(connections[DEFAULT_DB_ALIAS].atomic_blocks) > scope.depth
+            or connections[DEFAULT_DB_ALIAS].in_atomic_block
             or not health.fresh_enough()
         ):
             # Said outright rather than None: Django would otherwise follow a related object's own

@@ -96,7 +96,7 @@ def test_without_a_replica_every_read_uses_the_primary():
     assert _read_db() == DEFAULT_DB_ALIAS
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_map_reads_go_to_a_caught_up_replica_and_nothing_else_does(clusters, replica_at):
     _, standby = clusters
     replica_at(standby.url())
@@ -118,7 +118,7 @@ def test_map_reads_go_to_a_caught_up_replica_and_nothing_else_does(clusters, rep
     assert _read_db() == DEFAULT_DB_ALIAS
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_lagging_replica_is_left_alone_until_it_catches_up(clusters, replica_at):
     primary, standby = clusters
     replica_at(standby.url(), max_lag=0)
@@ -137,7 +137,7 @@ def test_a_lagging_replica_is_left_alone_until_it_catches_up(clusters, replica_a
         assert _read_db() == REPLICA
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_replica_that_does_not_answer_is_not_used(replica_at):
     # Nothing listens on this port (it is the test range's spare one).
     replica_at("postgis://postgres@127.0.0.1:5449/postgres")
@@ -146,7 +146,7 @@ def test_a_replica_that_does_not_answer_is_not_used(replica_at):
     assert db_router.replica_lag() is None
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_the_dashboard_answers_from_the_primary_when_a_replica_read_fails(
     clusters, replica_at, api, supervisor, open_case_at
 ):
@@ -160,6 +160,21 @@ def test_the_dashboard_answers_from_the_primary_when_a_replica_read_fails(
     assert response.status_code == 200, response.content
     assert response.json()["open"] == 1
     assert [q for q in on_replica.captured_queries if "pg_is_in_recovery" not in q["sql"]], "the replica was not tried"
+
+
+@pytest.mark.django_db
+def test_inside_an_open_transaction_even_the_dashboard_reads_the_primary(
+    clusters, replica_at, api, supervisor, open_case_at
+):
+    # A test case runs inside a transaction, as a write does: what it wrote is only on the primary.
+    _, standby = clusters
+    replica_at(standby.url())
+    open_case_at()
+    with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+        response = api(supervisor).get("/maps/api/summary/")
+    assert response.status_code == 200, response.content
+    assert response.json()["open"] == 1
+    assert on_replica.captured_queries == []
 
 
 @pytest.mark.django_db(transaction=True)
