@@ -191,6 +191,7 @@ async def failover(stack: Stack, nodes: dict, setup: dict, args, replica_url: st
     await reader
     after_replica = await sync_to_async(replica_transactions)(replica_url)
     resumed = [x for x in on_a if x.reconnects]
+    resume_s = sorted(x.resumed_at - killed_after for x in resumed if killed_after and x.resumed_at)
     resume_counts = sorted(x.reconnects for x in on_a)
     await asyncio.gather(*(x.close() for x in on_a + on_b))
     with_events = [x for x in on_a + on_b if visibility(x)]
@@ -209,6 +210,8 @@ async def failover(stack: Stack, nodes: dict, setup: dict, args, replica_url: st
         "killed": killed_after is not None,
         "resumed": len(resumed),
         "max_reconnects": resume_counts[-1] if resume_counts else 0,
+        "resume_p50_s": pct(resume_s, 50),
+        "resume_max_s": resume_s[-1] if resume_s else float("nan"),
         "reloads": sum(x.reloads for x in on_a + on_b),
         "compare": result,
         "reads": reads,
@@ -276,7 +279,8 @@ def report(f: dict, t: list[dict], args, lag: str, load: tuple[float, float]) ->
     return [
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {os.cpu_count()} cores, shared by the "
         "client, both web nodes, both workers, both PostgreSQL clusters and both Redis servers "
-        f"(1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end).",
+        f"(1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end; above the core count, "
+        "other work on the machine had most of the CPU, and every time below is stretched by it).",
         f"Command: `.venv/bin/python bench/scaleout.py --seconds {args.seconds:g} --rate {args.rate:g} "
         f"--sockets {args.sockets} --intake-seconds {args.intake_seconds:g} --concurrency {args.concurrency}`. "
         "Demo data, 5,000 grids.",
@@ -296,7 +300,8 @@ def report(f: dict, t: list[dict], args, lag: str, load: tuple[float, float]) ->
         f"{args.rate:g}/s over {f['posting_s']:.0f} s (p50 {f['post_p50_ms']:.0f} ms, p99 {f['post_p99_ms']:.0f} ms; "
         f"refused: {f['refused'] or 'none'}). Half-way node A was killed with SIGKILL; {f['resumed']} of its "
         f"{f['sockets_a']} sockets reconnected to node B with `after_seq` (at most {f['max_reconnects']} "
-        f"reconnect each; reload requests: {f['reloads']}).",
+        f"reconnect each; half of them within {f['resume_p50_s']:.0f} s of the kill, the last after "
+        f"{f['resume_max_s']:.0f} s, with the pages' backoff; reload requests: {f['reloads']}).",
         "",
         "| events expected on the sockets | delivered | missed | doubled | not allowed |",
         "|---:|---:|---:|---:|---:|",

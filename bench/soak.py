@@ -252,7 +252,8 @@ def report(r: dict, args, load: tuple[float, float], before: dict, after: dict) 
     return [
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {os.cpu_count()} cores, shared by the "
         f"client, {args.nodes} web node(s), a Celery worker, PostgreSQL and Redis (1-minute load average "
-        f"{load[0]:.1f} at the start, {load[1]:.1f} at the end).",
+        f"{load[0]:.1f} at the start, {load[1]:.1f} at the end; above the core count, other work on the machine "
+        "had most of the CPU).",
         f"Command: `.venv/bin/python bench/soak.py --minutes {args.minutes:g} --rate {args.rate:g} "
         f"--sockets {args.sockets} --worked {args.worked:g} --nodes {args.nodes}`. Demo data, 5,000 grids; "
         f"the database held {before['cases']} cases before and {after['cases']} after.",

@@ -253,6 +253,7 @@ class Listener:
         self.first_seq: int | None = None  # the `hello` seq of the first connect: events after it count
         self.seqs: list[int] = []
         self.reconnects = 0
+        self.resumed_at: float | None = None  # perf_counter of the last successful reconnect
         self.reloads = 0
         self.drops: list[str] = []  # connections lost (a killed node's sockets each lose one)
         self.ws = None
@@ -317,6 +318,7 @@ class Listener:
             try:
                 await self.connect()
                 self.reconnects += 1
+                self.resumed_at = time.perf_counter()
                 return
             except Exception:
                 continue
