@@ -152,6 +152,7 @@ async def failover(stack: Stack, nodes: dict, setup: dict, args, replica_url: st
     count = int(args.seconds * args.rate)
     kill_at = count // 2
     killed_after = None
+    delivered_to_a = 0
     rss_a = rss_mib(nodes["A"].pid)
     say(f"failover: {count} cases POSTed to node B at {args.rate:g}/s; node A is killed after {kill_at}")
     started = time.perf_counter()
@@ -208,6 +209,7 @@ async def failover(stack: Stack, nodes: dict, setup: dict, args, replica_url: st
         "posting_s": posting_s,
         "settled_s": settled,
         "killed": killed_after is not None,
+        "delivered_to_a": delivered_to_a,
         "resumed": len(resumed),
         "max_reconnects": resume_counts[-1] if resume_counts else 0,
         "resume_p50_s": pct(resume_s, 50),
@@ -298,7 +300,9 @@ def report(f: dict, t: list[dict], args, lag: str, load: tuple[float, float]) ->
         "see the bench cases: handlers of the lead unit, supervisors, a dispatcher; the rest handlers of other "
         f"units, who must see none). {f['cases']} of {f['sent']} cases POSTed to node B only, at "
         f"{args.rate:g}/s over {f['posting_s']:.0f} s (p50 {f['post_p50_ms']:.0f} ms, p99 {f['post_p99_ms']:.0f} ms; "
-        f"refused: {f['refused'] or 'none'}). Half-way node A was killed with SIGKILL; {f['resumed']} of its "
+        f"refused: {f['refused'] or 'none'}). Before the kill, node A's sockets had received "
+        f"{f['delivered_to_a']} events of these cases, all opened on node B. "
+        f"Half-way node A was killed with SIGKILL; {f['resumed']} of its "
         f"{f['sockets_a']} sockets reconnected to node B with `after_seq` (at most {f['max_reconnects']} "
         f"reconnect each; half of them within {f['resume_p50_s']:.0f} s of the kill, the last after "
         f"{f['resume_max_s']:.0f} s, with the pages' backoff; reload requests: {f['reloads']}).",

@@ -195,15 +195,25 @@ async def soak(stack: Stack, nodes: list, setup: dict, args) -> dict:
     elapsed = time.perf_counter() - started
     rss_after = [rss_mib(n.pid) for n in nodes]
 
-    deadline = time.monotonic() + 180
+    # The log is read once (it is large by now), then the sockets are compared with it in memory until
+    # all arrived or --settle runs out; a last read of the log catches events written meanwhile.
+    settle_started = time.perf_counter()
+    deadline = time.monotonic() + args.settle
     after = min(x.first_seq for x in listeners)
+    await sync_to_async(visibility.load)(after)
+    last_report = 0.0
     while True:
-        await asyncio.sleep(2)
-        await sync_to_async(visibility.load)(after)
         result = compare(listeners, visibility)
         if result["missed"] == 0 or time.monotonic() > deadline:
             break
-        say(f"  waiting for {result['missed']} events to arrive")
+        if time.monotonic() - last_report > 30:
+            last_report = time.monotonic()
+            say(f"  waiting for {result['missed']} events to arrive")
+        await asyncio.sleep(2)
+    settled = time.perf_counter() - settle_started
+    await sync_to_async(visibility.load)(after)
+    result = compare(listeners, visibility)
+    delays = [d for x in listeners for d in x.delays]
     drops = sum(len(x.drops) for x in listeners)
     reloads = sum(x.reloads for x in listeners)
     await asyncio.gather(*(x.close() for x in listeners))
@@ -218,6 +228,8 @@ async def soak(stack: Stack, nodes: list, setup: dict, args) -> dict:
         "latency": {k: (pct(v, 50) * 1000, pct(v, 99) * 1000) for k, v in requests.latency.items()},
         "behind_max": max(behind, default=0.0),
         "held_back": waiting["held_back"],
+        "settled_s": settled,
+        "delay": (pct(delays, 50), pct(delays, 99), max(delays, default=float("nan"))),
         "rss_before": rss_before,
         "rss_after": rss_after,
         "compare": result,
@@ -274,6 +286,12 @@ def report(r: dict, args, load: tuple[float, float], before: dict, after: dict) 
         f"| {', '.join(f'{k} {v}' for k, v in sorted(r['done'].items()))} | {errors} | {c['expected']} | "
         f"{c['delivered']} | {c['missed']} | {c['doubled']} | {c['unexpected']} | {r['drops']} |",
         "",
+        f"All events had reached their sockets within {r['settled_s']:.0f} s after the last request was answered "
+        f"(the count is taken then, waiting at most {args.settle:g} s).",
+        "",
+        f"Event written → on the socket: p50 {r['delay'][0]:.1f} s, p99 {r['delay'][1]:.1f} s, "
+        f"max {r['delay'][2]:.1f} s.",
+        "",
         f"Latency: {latency}. Errors by kind: {r['errors'] or 'none'}. Reload requests: {r['reloads']}. "
         f"Errors in the nodes' and worker's logs: {r['log_errors'] or 'none'}.",
         "",
@@ -291,6 +309,7 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=1000, help="sockets open throughout")
     parser.add_argument("--worked", type=float, default=0.25, help="share of cases signed, replied and verified")
     parser.add_argument("--nodes", type=int, default=2, help="uvicorn web nodes (ports from 8310)")
+    parser.add_argument("--settle", type=float, default=900, help="longest wait for the last events (s)")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch bench/RESULTS.md")
     args = parser.parse_args()
     if not (0.1 <= args.minutes <= 60 and 1 <= args.rate <= 100 and 10 <= args.sockets <= 5000):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import random
@@ -252,6 +253,7 @@ class Listener:
         self.port_index = 0
         self.first_seq: int | None = None  # the `hello` seq of the first connect: events after it count
         self.seqs: list[int] = []
+        self.delays: list[float] = []  # seconds from the event's `at` (written) to its arrival here
         self.reconnects = 0
         self.resumed_at: float | None = None  # perf_counter of the last successful reconnect
         self.reloads = 0
@@ -294,6 +296,9 @@ class Listener:
                     kind = message.get("type")
                     if kind == "event":
                         self.seqs.append(message["seq"])
+                        if message.get("at"):
+                            written = dt.datetime.fromisoformat(message["at"]).timestamp()
+                            self.delays.append(time.time() - written)
                     elif kind == "reload":
                         self.reloads += 1
             except Exception as exc:  # the node went away mid-frame
