@@ -118,8 +118,8 @@ async def failover(stack: Stack, nodes: dict, setup: dict, args, replica_url: st
             body, headers = case_request(people["agent"], points[n % len(points)], n)
             t0 = time.perf_counter()
             try:
-                status, _ = await client.request("POST", "/api/v1/cases/", body, headers)
-            except (OSError, asyncio.IncompleteReadError):
+                status, _ = await asyncio.wait_for(client.request("POST", "/api/v1/cases/", body, headers), 120)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError):
                 client.close()
                 status = 0
             if status == 201:
@@ -138,7 +138,11 @@ async def failover(stack: Stack, nodes: dict, setup: dict, args, replica_url: st
         paths = ["/maps/api/summary/", "/api/v1/cases/?limit=20", "/maps/api/cases/"]
         n = 0
         while not stop_reading.is_set():
-            status, _ = await client.request("GET", paths[n % len(paths)], b"", headers)
+            try:
+                status, _ = await asyncio.wait_for(client.request("GET", paths[n % len(paths)], b"", headers), 60)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError):
+                client.close()
+                status = 0
             n += 1
             if status == 200:
                 reads["ok"] += 1
@@ -237,7 +241,11 @@ async def intake(ports: list[int], setup: dict, seconds: float, concurrency: int
             n = next(counter)
             body, headers = case_request(people["agent"], points[n % len(points)], n)
             t0 = time.perf_counter()
-            status, _ = await client.request("POST", "/api/v1/cases/", body, headers)
+            try:
+                status, _ = await asyncio.wait_for(client.request("POST", "/api/v1/cases/", body, headers), 120)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError):
+                client.close()
+                status = 0
             if status == 201:
                 latencies.append(time.perf_counter() - t0)
             else:

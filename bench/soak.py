@@ -55,6 +55,7 @@ FIRST_NODE = 8310
 PREFIX = "shehui-soak"
 SUPERVISOR_SOCKETS, DISPATCHER_SOCKETS = 20, 10
 CONNECTIONS_PER_NODE = 12
+REQUEST_TIMEOUT = 120  # seconds; a request that takes longer counts as an error and the run goes on
 
 
 class Requests:
@@ -79,8 +80,8 @@ class Requests:
             client.close()
         t0 = time.perf_counter()
         try:
-            status, payload = await client.request("POST", path, data, headers)
-        except (OSError, asyncio.IncompleteReadError) as exc:
+            status, payload = await asyncio.wait_for(client.request("POST", path, data, headers), REQUEST_TIMEOUT)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
             client.close()
             status, payload = type(exc).__name__, b""
         finally:
