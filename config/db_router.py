@@ -19,6 +19,7 @@ primary (GET and HEAD are safe to repeat) and stops using the replica until the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -166,43 +167,56 @@ class ReplicaRouter:
 
 
 class ReplicaReadsMiddleware:
-    """Runs the views named in DATABASE_REPLICA_VIEWS inside `replica_reads()` for GET and HEAD.
+    """Lets the views named in DATABASE_REPLICA_VIEWS read from the replica, for GET and HEAD.
 
-    Last in MIDDLEWARE, so authentication, CSRF and locale have done their part on the primary.
+    Last in MIDDLEWARE: authentication, CSRF and locale have done their part on the primary before
+    `process_view` opens the scope, and its `process_exception` is the first to see a view's error.
     """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            token = getattr(request, "_replica_scope_token", None)
+            if token is not None:
+                # The view may have run in another thread (ASGI); its scope ends with the request anyway.
+                with contextlib.suppress(ValueError):
+                    _scope.reset(token)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
         if (
-            not replica_configured()
-            or request.method not in ("GET", "HEAD")
-            or match is None
-            or match.view_name not in settings.DATABASE_REPLICA_VIEWS
-            # An async view would run on the event loop, outside this thread's scope.
-            or iscoroutinefunction(view_func)
+            replica_configured()
+            and request.method in ("GET", "HEAD")
+            and match is not None
+            and match.view_name in settings.DATABASE_REPLICA_VIEWS
+            # An async view would run on the event loop, where this scope does not reach.
+            and not iscoroutinefunction(view_func)
         ):
+            request._replica_scope = _Scope()
+            request._replica_scope_token = _scope.set(request._replica_scope)
+        return None
+
+    def process_exception(self, request, exception):
+        scope = getattr(request, "_replica_scope", None)
+        if scope is None or not scope.used or not isinstance(exception, DatabaseError):
             return None
+        reason = str(exception).splitlines()[0] if str(exception) else type(exception).__name__
+        logger.warning("replica: failed during %s (%s); answering from the primary", request.path, reason)
+        health.failed()
+        connections[REPLICA].close()
+        _scope.set(None)
+        match = request.resolver_match
         try:
-            with replica_reads() as scope:
-                return _rendered(view_func(request, *view_args, **view_kwargs))
-        except DatabaseError as exc:
-            if not scope.used:
-                raise
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            logger.warning("replica: failed during %s (%s); answering from the primary", match.view_name, reason)
-            health.failed()
-            connections[REPLICA].close()
-        return _rendered(view_func(request, *view_args, **view_kwargs))
-
-
-def _rendered(response):
-    # A template or DRF response reads lazily while it renders; that must happen in the same scope.
-    if callable(getattr(response, "render", None)) and not getattr(response, "is_rendered", True):
-        response = response.render()
-    return response
+            response = match.func(request, *match.args, **match.kwargs)
+            # Rendered here: a template or DRF response reads lazily while it renders.
+            if callable(getattr(response, "render", None)) and not getattr(response, "is_rendered", True):
+                response = response.render()
+        except Exception:
+            # The primary failed too: the original error goes on to the other middleware (a 503).
+            logger.warning("replica: the primary failed as well during %s", request.path, exc_info=True)
+            return None
+        return response
