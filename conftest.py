@@ -17,6 +17,11 @@ def _fresh_cache():
     stale = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if stale:
         client.delete(*stale)
+    # Likewise the working calendar each process holds in memory: an earlier test's rolled-back year
+    # must not count here.
+    from dispatch import workdays
+
+    workdays.invalidate()
     yield
 
 

@@ -1,4 +1,4 @@
-"""GET /healthz: is the database, Redis and a Celery worker answering?"""
+"""GET /healthz: is the database, Redis and a Celery worker answering, and is delivery keeping up?"""
 
 import redis
 from django.conf import settings
@@ -37,10 +37,35 @@ def _celery() -> dict:
     return {"ok": True, "workers": sorted(name for reply in replies for name in reply)}
 
 
+# An outbox row older than this means events are not reaching the sockets (Redis or the relay is down).
+OUTBOX_BEHIND_SECONDS = 60
+
+
+def _outbox() -> dict:
+    from dispatch.outbox import pending
+
+    try:
+        waiting = pending()
+    except Exception as exc:
+        return {"ok": False, "error": str(exc).splitlines()[0]}
+    return {"ok": waiting["oldest_event_seconds"] < OUTBOX_BEHIND_SECONDS, **waiting}
+
+
+def _calendar() -> dict:
+    """Whether the working calendar knows the coming days; a warning, never a reason to be down."""
+    try:
+        from dispatch.workdays import coverage
+
+        return coverage().as_dict()
+    except Exception as exc:
+        return {"ok": False, "error": str(exc).splitlines()[0]}
+
+
 def healthz(request):
     checks = {"database": _database(), "redis": _redis()}
     # Without Redis the broker is gone too; asking Celery would only wait for its timeout.
     checks["celery"] = _celery() if checks["redis"]["ok"] else {"ok": False, "error": "Redis (the broker) is down"}
+    checks["outbox"] = _outbox() if checks["database"]["ok"] else {"ok": False, "error": "the database is down"}
     down = [name for name, check in checks.items() if not check["ok"]]
-    body = {"status": "ok" if not down else "down", "down": down, "checks": checks}
+    body = {"status": "ok" if not down else "down", "down": down, "checks": checks, "calendar": _calendar()}
     return JsonResponse(body, status=200 if not down else 503)

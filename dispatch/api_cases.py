@@ -25,6 +25,7 @@ from dispatch.serializers_cases import (
     CaseDetailOutput,
     CaseListFilter,
     CaseListOutput,
+    paginated,
 )
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -34,7 +35,10 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     required=False,
     description="同一键重试返回首次结果；不同请求体 422；首个请求未完成 409。",
 )
-ERROR = inline_serializer("CaseError", {"detail": serializers.CharField(), "code": serializers.CharField()})
+# `code` is there for our own refusals; the framework's (an unknown id, no token) carry only `detail`.
+ERROR = inline_serializer(
+    "CaseError", {"detail": serializers.CharField(), "code": serializers.CharField(required=False)}
+)
 REFUSALS = {
     400: OpenApiResponse(description="字段错误 {field: [message]}"),
     403: OpenApiResponse(ERROR, description="角色无权执行"),
@@ -89,7 +93,7 @@ class CaseListCreateView(APIView):
         operation_id="cases_list",
         summary="工单列表（仅可见工单）",
         parameters=[CaseListFilter],
-        responses={200: CaseListOutput(many=True), 400: REFUSALS[400]},
+        responses={200: paginated("PaginatedCaseList", CaseListOutput), 400: REFUSALS[400]},
     )
     def get(self, request):
         params = CaseListFilter(data=request.query_params)

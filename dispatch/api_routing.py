@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from dispatch.models import Category
 from dispatch.router import RoutingError, route
 from dispatch.rules import tables
+from grids.serializers import latitude_field, longitude_field
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 
@@ -88,8 +89,8 @@ class CategoryTreeApi(APIView):
 
 class RoutePreviewInputSerializer(serializers.Serializer):
     category = serializers.CharField(max_length=16)
-    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
-    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    lon = longitude_field(required=False)
+    lat = latitude_field(required=False)
     crs = serializers.ChoiceField(choices=CRS_CHOICES, default="wgs84")
     grid = serializers.RegexField(r"^\d{15}$", required=False, max_length=15)
     urgency = serializers.ChoiceField(choices=Category.Urgency.choices, required=False)

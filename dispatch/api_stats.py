@@ -1,12 +1,12 @@
 """Unit evaluation (三率) for a period: GET /api/v1/stats/units/?from=YYYY-MM-DD&to=YYYY-MM-DD.
 
-Supervisors and dispatchers see every unit; other unit members see only their own units; anyone else
-is refused (403). Formulas: dispatch/evaluation.py and docs/sla.md.
+Without `from` and `to`, the city's configured period up to today. Supervisors and dispatchers see
+every unit; other unit members see only their own units; anyone else is refused (403). Formulas:
+dispatch/evaluation.py and docs/evaluation.md.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied
@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch.evaluation import evaluate_units
+from dispatch.evaluation import evaluate_units, evaluation_config, local_today
 from dispatch.selectors import roles_of
 from dispatch.serializers_stats import UnitStatsOutput, UnitStatsQuery
 
@@ -47,11 +47,11 @@ class UnitStatsApi(APIView):
             if allowed is not None and params["unit"] not in allowed:
                 raise PermissionDenied(_("只能查看本单位的考评。"))
             unit_ids = {params["unit"]}
-        evaluations = evaluate_units(date_from=params["from"], date_to=params["to"], unit_ids=unit_ids)
-        body = {
-            "from": params["from"],
-            "to": params["to"],
-            "weights": settings.EVALUATION_WEIGHTS,
-            "units": evaluations,
-        }
+        config = evaluation_config(city_code=params.get("city"))
+        if "from" in params:
+            date_from, date_to = params["from"], params["to"]
+        else:
+            date_from, date_to = config.default_period(local_today())
+        evaluations = evaluate_units(date_from=date_from, date_to=date_to, unit_ids=unit_ids, config=config)
+        body = {"from": date_from, "to": date_to, **config.as_dict(), "units": evaluations}
         return Response(UnitStatsOutput(body).data)

@@ -4,11 +4,14 @@ Protocol (docs/cases.md "Live protocol"):
 
     server → {"type": "hello", "seq": <newest event id>}      after a successful connect
     server → {"type": "event", "seq": ..., ...}               one per visible case event (dispatch.live)
+    server → {"type": "alert", ...}                           an early warning (maps.alerts), supervisors only
     client → {"type": "resume", "after_seq": N}        (or connect to /ws/live/?after_seq=N)
     server → the visible events with seq > N, in order, then {"type": "resumed", "seq": <last replayed>}
              or {"type": "reload", "seq": <newest event id>} when more than LIVE_REPLAY_LIMIT are missing
     client → {"type": "ping"}  server → {"type": "pong"}
     server → {"type": "error", "code": ..., "detail": ...}    for a message it does not understand
+    server → {"type": "status", "degraded": ["database"|"redis", ...]}   when that changes (dispatch.live_status);
+             the socket stays open, and a resume while the database is away answers this instead
     close 4401: not authenticated; close 4403: deactivated or no longer allowed to listen
 """
 
@@ -25,9 +28,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError
 
-from dispatch import live, selectors
+from dispatch import live, live_status, selectors
 from dispatch.models import CaseEvent
+from dispatch.parsers import JSONLimitError, loads_limited
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -89,6 +94,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self._subscribe(groups)
         await self.accept()
         await self.send_json({"type": "hello", "seq": newest})
+        live_status.watch(self)
+        if live_status.degraded():
+            await self.send_json(live_status.message())
         self.watchdog = asyncio.ensure_future(self._watch())
         # Resuming in the URL replays before any live event is handled, so the client sees one ordered run.
         after = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after_seq", [""])[0]
@@ -96,6 +104,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._resume(int(after))
 
     async def disconnect(self, code: int) -> None:
+        live_status.unwatch(self)
         watchdog = getattr(self, "watchdog", None)
         if watchdog is not None:
             watchdog.cancel()
@@ -104,7 +113,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
         try:
-            content = json.loads(text_data or "")
+            content = loads_limited(text_data or "", size=settings.LIVE_MESSAGE_MAX_BYTES)
+        except JSONLimitError as exc:
+            await self._error("too_large", str(exc))
+            return
         except ValueError:
             await self._error("bad_json", "message is not JSON")
             return
@@ -133,11 +145,26 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._deliver(message["event"])
 
+    async def live_alert(self, message: dict) -> None:
+        """An early warning from maps.alerts: not a case event (no seq, never replayed), so it is
+        passed on as it is to a socket still subscribed to one of its groups."""
+        if not await self._recheck():
+            return
+        if self.subscribed.isdisjoint(message["groups"]):
+            return
+        await self.send_json(message["alert"])
+
     async def _resume(self, after_seq: int) -> None:
         if not await self._recheck(force=True):
             return
         limit = settings.LIVE_REPLAY_LIMIT
-        result = await database_sync_to_async(_missed_events)(self.user_id, after_seq, limit)
+        try:
+            result = await database_sync_to_async(_missed_events)(self.user_id, after_seq, limit)
+        except DatabaseError:
+            # Nothing can be replayed now; the client resumes again when the status clears.
+            await live_status.report(live_status.DATABASE)
+            await self.send_json(live_status.message())
+            return
         if result is None:
             await self.send_json({"type": "reload", "seq": await database_sync_to_async(_newest_seq)()})
             return
@@ -164,7 +191,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return True
         # The watchdog runs beside the message handlers; one membership change at a time.
         async with self.check_lock:
-            groups = await database_sync_to_async(_current_groups)(self.user_id)
+            try:
+                groups = await database_sync_to_async(_current_groups)(self.user_id)
+            except DatabaseError:
+                # Keep the socket and its groups: memberships cannot have changed while nobody can write.
+                await live_status.report(live_status.DATABASE)
+                return True
             self.checked_at = time.monotonic()
             if not groups:
                 await self.close(code=CLOSE_FORBIDDEN)

@@ -1,6 +1,6 @@
 """Unit evaluation (三率 and friends) per period, in aggregate SQL: a fixed number of queries for any
-number of units. The formulas are stated in docs/sla.md; in short, for unit U and the period P (whole
-days in Asia/Shanghai, both ends included):
+number of units. The formulas are stated in docs/evaluation.md; in short, for unit U and the period P
+(whole days in Asia/Shanghai, both ends included), counting only cases from the city's channels:
 
 - 响应率 response    = signed in time / dispatched
 - 解决率 resolution  = resolved / due
@@ -8,7 +8,11 @@ days in Asia/Shanghai, both ends included):
 - 按期结案率 on-time closure = closed cases U replied to by the deadline / closed cases U led
 - 返工率 rework      = failed verifications / verifications
 - 退单率 return      = returned / dispatched
-- score = weighted mean of the three 率 (EVALUATION_WEIGHTS) over those with data, × 100
+- score = weighted mean of the three 率 over those with data, × 100
+
+The weights, the default period and the channels that count are the city's `EvaluationSettings`
+(admin), or `EVALUATION_WEIGHTS`, the last 30 days and every channel where the city has none
+(`evaluation_config`).
 
 A rate whose denominator is zero is None ("no data"), never 0 % or 100 %, and the score leaves it out
 (re-weighting the others); with none of the three the score is None.
@@ -25,7 +29,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from dispatch.models import Assignment, CaseEvent
+from dispatch.models import Assignment, Case, CaseEvent, EvaluationSettings
 
 A = Assignment.Status
 K = CaseEvent.Kind
@@ -56,11 +60,77 @@ RATES = {
 SCORED = {"response": "response_rate", "resolution": "resolution_rate", "satisfaction": "satisfaction_rate"}
 
 
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """A city's evaluation settings, or the environment's defaults (`city_code` None: every unit)."""
+
+    weights: dict[str, float]
+    period: str = EvaluationSettings.Period.DAYS
+    period_days: int = 30
+    channels: tuple[str, ...] = tuple(Case.Source.values)
+    city_code: str | None = None
+
+    @property
+    def all_channels(self) -> bool:
+        return set(self.channels) >= set(Case.Source.values)
+
+    def default_period(self, today: dt.date) -> tuple[dt.date, dt.date]:
+        """The period to evaluate when none is asked for: the configured one, up to `today` included."""
+        if self.period == EvaluationSettings.Period.WEEK:
+            return today - dt.timedelta(days=today.weekday()), today
+        if self.period == EvaluationSettings.Period.MONTH:
+            return today.replace(day=1), today
+        if self.period == EvaluationSettings.Period.QUARTER:
+            return dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+        return today - dt.timedelta(days=self.period_days - 1), today
+
+    def as_dict(self) -> dict:
+        return {
+            "weights": dict(self.weights),
+            "period": self.period,
+            "period_days": self.period_days,
+            "channels": list(self.channels),
+            "city": self.city_code,
+        }
+
+
+def _from_row(row: EvaluationSettings) -> EvaluationConfig:
+    return EvaluationConfig(
+        weights=row.weights,
+        period=row.period,
+        period_days=row.period_days,
+        channels=tuple(row.channels),
+        city_code=row.city.code,
+    )
+
+
+def evaluation_config(*, city_code: str | None = None) -> EvaluationConfig:
+    """The settings of city `city_code`, or of the only city with settings; else the defaults. One query.
+
+    With several cities configured and none named, the defaults apply to every unit: name the city.
+    """
+    rows = EvaluationSettings.objects.select_related("city")
+    if city_code:
+        row = rows.filter(city__code=city_code).first()
+        if row is None:
+            return EvaluationConfig(weights=dict(settings.EVALUATION_WEIGHTS), city_code=city_code)
+        return _from_row(row)
+    found = list(rows[:2])
+    if len(found) == 1:
+        return _from_row(found[0])
+    return EvaluationConfig(weights=dict(settings.EVALUATION_WEIGHTS))
+
+
+def local_today() -> dt.date:
+    return timezone.now().astimezone(ZoneInfo(settings.SLA_TIME_ZONE)).date()
+
+
 @dataclass
 class UnitEvaluation:
     unit_id: int
     unit: dict
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    weights: dict[str, float] = field(default_factory=lambda: dict(settings.EVALUATION_WEIGHTS))
 
     @property
     def rates(self) -> dict[str, float | None]:
@@ -72,7 +142,7 @@ class UnitEvaluation:
     @property
     def score(self) -> float | None:
         rates = self.rates
-        weights = settings.EVALUATION_WEIGHTS
+        weights = self.weights
         used = {key: weights[key] for key, rate in SCORED.items() if rates[rate] is not None and weights[key] > 0}
         total = sum(used.values())
         if not total:
@@ -89,14 +159,22 @@ def period_bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt
 
 
 def evaluate_units(
-    *, date_from: dt.date, date_to: dt.date, unit_ids: Iterable[int] | None = None, now: dt.datetime | None = None
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    unit_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+    config: EvaluationConfig | None = None,
 ) -> list[UnitEvaluation]:
     """Evaluation of every unit with activity in the period (or of `unit_ids`, active or not).
 
-    Sorted best score first (units without a score last), then by name. Three queries.
+    `config`: the city's settings (default `evaluation_config()`, one more query). With a city, only
+    that city's units count; only cases from `config.channels` count. Sorted best score first (units
+    without a score last), then by name. Three queries.
     """
     from partners.models import Unit
 
+    config = config or evaluation_config()
     now = now or timezone.now()
     start, end = period_bounds(date_from, date_to)
     wanted = None if unit_ids is None else set(unit_ids)
@@ -120,6 +198,10 @@ def evaluate_units(
     )
     if wanted is not None:
         assignments = assignments.filter(unit_id__in=wanted)
+    if not config.all_channels:
+        assignments = assignments.filter(case__source__in=config.channels)
+    if config.city_code:
+        assignments = assignments.filter(unit__area__code__startswith=_city_prefix(config.city_code))
     for row in assignments.values("unit_id").annotate(
         dispatched=Count("id", filter=dispatched),
         signed_in_time=Count("id", filter=dispatched & signed_in_time),
@@ -137,6 +219,10 @@ def evaluate_units(
     )
     if wanted is not None:
         events = events.filter(case__lead_unit_id__in=wanted)
+    if not config.all_channels:
+        events = events.filter(case__source__in=config.channels)
+    if config.city_code:
+        events = events.filter(case__lead_unit__area__code__startswith=_city_prefix(config.city_code))
     for row in events.values(unit_id=F("case__lead_unit_id")).annotate(
         verifications=Count("id", filter=Q(kind__in=[K.VERIFIED, K.REWORK])),
         reworks=Count("id", filter=Q(kind=K.REWORK)),
@@ -148,7 +234,15 @@ def evaluate_units(
     ids = wanted if wanted is not None else set(results)
     units = Unit.objects.filter(pk__in=ids).values("id", "code", "name", "level", "department")
     evaluations = [
-        UnitEvaluation(unit_id=u["id"], unit=u, counts=results.get(u["id"], dict.fromkeys(COUNTS, 0))) for u in units
+        UnitEvaluation(
+            unit_id=u["id"], unit=u, counts=results.get(u["id"], dict.fromkeys(COUNTS, 0)), weights=config.weights
+        )
+        for u in units
     ]
     evaluations.sort(key=lambda e: (e.score is None, -(e.score or 0), e.unit["name"], e.unit_id))
     return evaluations
+
+
+def _city_prefix(city_code: str) -> str:
+    """Area codes of a city's districts, streets and communities share its first four digits (5201…)."""
+    return city_code[:4]

@@ -10,19 +10,21 @@ return the first answer instead of a second case:
 - Same key while the first request is still being worked on → 409; the client retries later.
 - The work, and storing its response on the key, happen in one transaction, so a crash leaves either
   both or neither. A request that failed (4xx/5xx) stores nothing: it changed nothing, and the key may
-  be retried. A reservation left behind by a process that died is taken over after
-  `IDEMPOTENCY_IN_FLIGHT_SECONDS`.
+  be retried. The request doing the work holds its reservation's row lock until it commits, so a
+  reservation left behind by a request that died (database connection cut, process killed) is
+  unlocked and the next retry takes it over at once; a live one answers 409.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -34,10 +36,6 @@ from dispatch.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-
-
-def _in_flight_limit() -> dt.timedelta:
-    return dt.timedelta(seconds=float(getattr(settings, "IDEMPOTENCY_IN_FLIGHT_SECONDS", 120)))
 
 
 def _canonical(value):
@@ -97,19 +95,29 @@ def _reserve(request: Request, key: str, digest: str) -> tuple[IdempotencyKey | 
         )
     if existing.state == IdempotencyKey.State.DONE:
         return None, Response(existing.response, status=existing.status_code, headers={"Idempotent-Replayed": "true"})
-    # Still in flight. Take it over only if its process has evidently died, and only one taker wins.
-    stale_before = timezone.now() - _in_flight_limit()
-    if existing.created_at < stale_before:
-        now = timezone.now()
-        taken = IdempotencyKey.objects.filter(
+    # Still in flight. A request working on a key holds its row lock for the whole of its work, so an
+    # unlocked reservation belongs to a request whose transaction died (its database connection was
+    # cut, its process killed): take it over at once. Only one taker wins the conditional update.
+    with transaction.atomic():
+        free = IdempotencyKey.objects.select_for_update(skip_locked=True).filter(
             pk=existing.pk, state=IdempotencyKey.State.IN_FLIGHT, created_at=existing.created_at
-        ).update(created_at=now)
-        if taken:
+        )
+        if free.exists():
+            now = timezone.now()
+            IdempotencyKey.objects.filter(pk=existing.pk).update(created_at=now)
             existing.created_at = now
             return existing, None
-    return None, _error(
-        "idempotency_in_flight", _("相同幂等键的请求正在处理中，请稍后重试。"), status.HTTP_409_CONFLICT
-    )
+    return None, _in_flight()
+
+
+def _hold(reservation: IdempotencyKey) -> bool:
+    """Lock our reservation for the work's transaction; False if another request took it over."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM dispatch_idempotencykey WHERE id = %s AND state = %s AND created_at = %s FOR UPDATE",
+            [reservation.pk, IdempotencyKey.State.IN_FLIGHT, reservation.created_at],
+        )
+        return cursor.fetchone() is not None
 
 
 def run(request: Request, work: Callable[[], Response]) -> Response:
@@ -127,6 +135,8 @@ def run(request: Request, work: Callable[[], Response]) -> Response:
         return answer
     try:
         with transaction.atomic():
+            if not _hold(reservation):
+                return _in_flight()
             response = work()
             if status.is_success(response.status_code):
                 body = json.loads(JSONRenderer().render(response.data) or b"null")
@@ -138,8 +148,31 @@ def run(request: Request, work: Callable[[], Response]) -> Response:
                 )
                 return response
     except BaseException:
-        IdempotencyKey.objects.filter(pk=reservation.pk, state=IdempotencyKey.State.IN_FLIGHT).delete()
+        # The database may be what failed: then the reservation stays, unlocked, for the retry to take.
+        with contextlib.suppress(DatabaseError):
+            IdempotencyKey.objects.filter(pk=reservation.pk, state=IdempotencyKey.State.IN_FLIGHT).delete()
         raise
     # A refusal changed nothing: free the key so a corrected retry may use it.
     IdempotencyKey.objects.filter(pk=reservation.pk, state=IdempotencyKey.State.IN_FLIGHT).delete()
     return response
+
+
+def expire_keys(*, now: dt.datetime | None = None, batch: int = 5000) -> int:
+    """Delete keys older than IDEMPOTENCY_KEY_TTL_HOURS, in batches so no lock is held for long.
+
+    A key still being worked on is locked and skipped; its request finishes and it goes next time.
+    """
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    removed = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                IdempotencyKey.objects.filter(created_at__lt=cutoff)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch]
+            )
+            if ids:
+                IdempotencyKey.objects.filter(pk__in=ids).delete()
+        removed += len(ids)
+        if len(ids) < batch:
+            return removed

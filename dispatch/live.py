@@ -17,7 +17,7 @@ Groups are narrow on purpose — a group send reaches exactly the sockets that m
 from __future__ import annotations
 
 import logging
-import re
+import time
 from typing import Any
 
 import redis
@@ -25,6 +25,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+
+from partners.privacy import mask_phones
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,6 @@ _SCOPES = frozenset({ALL, UNIT, PARTNER, GRID, DISTRICT, USER, SOURCE})
 # The message type the consumer handles (`live.event` → `LiveConsumer.live_event`).
 MESSAGE_TYPE = "live.event"
 
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-
 
 def group_name(scope: str, key: object = None) -> str:
     """The one place a live group's name is spelled."""
@@ -52,11 +52,6 @@ def group_name(scope: str, key: object = None) -> str:
     if key is None or key == "":
         raise ValueError(f"live group scope {scope!r} needs a key")
     return f"live.{scope}.{key}"
-
-
-def mask_phones(text: str) -> str:
-    """Mainland mobile numbers become 138****5678 (DESIGN §11: never a full number on a socket)."""
-    return _PHONE.sub(r"\1****\2", text or "")
 
 
 def group_names_for_case(case, active_assignments: list[tuple[int | None, int | None]] | None = None) -> list[str]:
@@ -137,9 +132,11 @@ def event_payload(event) -> dict[str, Any]:
 def publish_on_commit(event) -> None:
     """Send `event` to its groups once the surrounding transaction commits; a rollback sends nothing.
 
-    Call it inside the transaction that wrote the event. Payload and groups are read back after the
-    commit, so assignments written later in the same transaction count, and an event whose savepoint
-    was rolled back is simply not found. All events of one transaction go out together, in seq order.
+    Call it inside the transaction that wrote the event. If Redis cannot take it then, the event's
+    outbox row (written by a trigger with the event) stays and the relay publishes it later; see
+    dispatch.outbox. Payload and groups are read back after the commit, so assignments written later
+    in the same transaction count, and an event whose savepoint was rolled back is simply not found.
+    All events of one transaction go out together, in seq order.
     """
     connection = transaction.get_connection()
     pending = connection.__dict__.setdefault("_live_pending", [])
@@ -154,11 +151,32 @@ def _publish_pending(connection) -> None:
     if not event_ids:
         return
     connection._live_pending = []
+    if time.monotonic() < _redis_down_until:
+        return  # Redis failed a moment ago: leave these to the relay rather than wait on it again
     try:
         publish_now_unsafe(committed_messages(event_ids))
+    except Exception as exc:
+        _trip_breaker()
+        # Their outbox rows stay: the relay publishes them once Redis is back (dispatch.outbox).
+        logger.warning("live: could not publish case events %s (%s); the outbox relay will", event_ids, exc)
+        return
+    from dispatch.outbox import mark_published
+
+    try:
+        mark_published(event_ids)
     except Exception:
-        # The log is the source of truth: a client that missed these gets them by resuming.
-        logger.exception("live: could not publish case events %s", event_ids)
+        # Published but still in the outbox: the relay sends them again and sockets drop the copy.
+        logger.exception("live: published events %s but could not clear their outbox rows", event_ids)
+
+
+# After a failed publish, writers skip Redis for this long and leave their events to the relay, so a
+# dead Redis does not cost every request a connection attempt.
+_redis_down_until = 0.0
+
+
+def _trip_breaker() -> None:
+    global _redis_down_until
+    _redis_down_until = time.monotonic() + settings.LIVE_PUBLISH_BACKOFF_SECONDS
 
 
 def committed_messages(event_ids: list[int]) -> list[tuple[dict[str, Any], list[str]]]:
@@ -226,5 +244,7 @@ def _redis_publisher() -> tuple[Any, str] | None:
     prefix = config["CONFIG"].get("prefix", "asgi")
     key = (hosts[0], prefix)
     if key not in _publishers:
-        _publishers[key] = (redis.Redis.from_url(hosts[0]), prefix)
+        # Short timeouts: a Redis that does not answer must not hold up the request that published.
+        client = redis.Redis.from_url(hosts[0], socket_connect_timeout=1, socket_timeout=2)
+        _publishers[key] = (client, prefix)
     return _publishers[key]

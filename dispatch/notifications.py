@@ -9,8 +9,9 @@
   for supervision go to supervisors and to the dispatchers of the case's district.
 - `SmsBackend`: the contract an SMS gateway adapter implements. It sends nothing by itself.
 
-A notice is the fact that an event was written; delivery happens after the commit (`notify_on_commit`)
-and a failed delivery is logged, never retried into a second event. The event log stays the record.
+A notice is the fact that an event was written; delivery happens after the commit (`notify_on_commit`,
+a Celery task queued through the outbox, so a notice survives Redis or a worker going down) and a
+failed delivery is logged, never retried into a second event. The event log stays the record.
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -56,6 +56,14 @@ class Notice:
     district_code: str
     stage: str  # sign | reply: which deadline
     due: datetime
+
+    def as_dict(self) -> dict:
+        """JSON-safe, for the task queue."""
+        return {**asdict(self), "due": self.due.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Notice:
+        return cls(**{**data, "due": datetime.fromisoformat(data["due"])})
 
     def subject(self) -> str:
         titles = {
@@ -133,7 +141,7 @@ class SmsBackend(NotificationBackend):
       pre-registered templates, so the adapter maps `template` (the notice kind: sla_yellow, sla_red,
       urged) to its registered template code and passes `params` (case number, stage, due time — at
       most 20 characters each, no personal data). It raises on a gateway error; the caller logs it.
-    - Never log a full phone number: use `dispatch.live.mask_phones` or log only the gateway's id.
+    - Never log a full phone number: use `partners.privacy.mask_phones` or log only the gateway's id.
     """
 
     def send(self, notice: Notice) -> None:
@@ -201,11 +209,19 @@ def _organisation_address(model_name: str, pk: int | None) -> str:
 
 
 def notify_on_commit(notice: Notice) -> None:
-    """Deliver `notice` once the surrounding transaction commits; a rollback sends nothing."""
-    transaction.on_commit(lambda: _deliver(notice))
+    """Deliver `notice` once the surrounding transaction commits; a rollback sends nothing.
+
+    The notice is a Celery task (`dispatch.tasks.deliver_notice`) queued through the outbox: written
+    in this transaction, handed to the broker after commit, re-sent by the relay if the broker was
+    down, and delivered once however often the task arrives.
+    """
+    from dispatch.outbox import enqueue_on_commit
+
+    enqueue_on_commit("dispatch.tasks.deliver_notice", notice=notice.as_dict())
 
 
-def _deliver(notice: Notice) -> None:
+def deliver(notice: Notice) -> None:
+    """Send `notice` through the configured backend now; a failure is logged, not raised."""
     try:
         get_backend().send(notice)
     except Exception:

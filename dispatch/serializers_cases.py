@@ -13,9 +13,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dispatch.live import mask_phones
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import REPLY_STAGE, SIGN_STAGE
+from grids.serializers import latitude_field, longitude_field
+from partners.privacy import mask_phones
 
 ACTIONS = (
     ("dispatch", _("派单/改派")),
@@ -43,14 +44,29 @@ REQUIRED = {
 API_SOURCES = (Case.Source.HOTLINE, Case.Source.FIELD, Case.Source.API)
 
 
+def paginated(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of a LimitOffsetPagination page of `item`s, for views that paginate by hand."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        name,
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
 # --- inputs --------------------------------------------------------------------------------------
 
 
 class CaseCreateInput(serializers.Serializer):
     category = serializers.CharField(max_length=16, help_text=_("类别编码，如 SJ0101"))
     description = serializers.CharField(max_length=4000)
-    lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
-    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lon = longitude_field(required=False, allow_null=True)
+    lat = latitude_field(required=False, allow_null=True)
     crs = serializers.ChoiceField(choices=("wgs84", "gcj02", "bd09"), default="wgs84")
     address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     urgency = serializers.ChoiceField(choices=Case.Urgency.choices, required=False, allow_null=True, default=None)
@@ -146,7 +162,7 @@ class CaseListOutput(serializers.Serializer):
     urgency = serializers.CharField()
     source = serializers.CharField()
     description = serializers.SerializerMethodField()
-    address = serializers.CharField()
+    address = serializers.SerializerMethodField()
     lon = serializers.SerializerMethodField()
     lat = serializers.SerializerMethodField()
     grid_code = serializers.CharField()
@@ -165,6 +181,9 @@ class CaseListOutput(serializers.Serializer):
 
     def get_description(self, case: Case) -> str:
         return mask_phones(case.description)
+
+    def get_address(self, case: Case) -> str:
+        return mask_phones(case.address)
 
     @extend_schema_field(OpenApiTypes.DOUBLE)
     def get_lon(self, case: Case) -> float | None:

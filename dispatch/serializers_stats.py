@@ -12,17 +12,30 @@ MAX_PERIOD_DAYS = 366
 
 
 class UnitStatsQuery(serializers.Serializer):
-    """`from` and `to` are whole days in Asia/Shanghai, both included."""
+    """`from` and `to` are whole days in Asia/Shanghai, both included; both left out: the city's
+    configured period up to today."""
 
-    to = serializers.DateField(help_text=_("统计截止日期（含），YYYY-MM-DD"))
+    to = serializers.DateField(
+        required=False, help_text=_("统计截止日期（含），YYYY-MM-DD；与起始日期同时省略时按考评设置的周期")
+    )
     unit = serializers.IntegerField(required=False, min_value=1, help_text=_("只看这个单位"))
+    city = serializers.RegexField(
+        r"^\d{6}$", required=False, help_text=_("城市区划代码，如 520100；默认唯一配置的城市")
+    )
 
     def get_fields(self):
         # `from` is a Python keyword, so it cannot be declared as a class attribute.
         fields = super().get_fields()
-        return {"from": serializers.DateField(help_text=_("统计起始日期（含），YYYY-MM-DD")), **fields}
+        start = serializers.DateField(required=False, help_text=_("统计起始日期（含），YYYY-MM-DD"))
+        return {"from": start, **fields}
 
     def validate(self, attrs):
+        given = [name for name in ("from", "to") if name in attrs]
+        if len(given) == 1:
+            missing = "to" if given == ["from"] else "from"
+            raise serializers.ValidationError({missing: [_("起始日期和截止日期须同时给出或同时省略。")]})
+        if not given:
+            return attrs
         if attrs["to"] < attrs["from"]:
             raise serializers.ValidationError({"to": [_("截止日期不能早于起始日期。")]})
         if (attrs["to"] - attrs["from"]).days >= MAX_PERIOD_DAYS:
@@ -68,6 +81,10 @@ class UnitEvaluationOutput(serializers.Serializer):
 class UnitStatsOutput(serializers.Serializer):
     to = serializers.DateField()
     weights = serializers.DictField(child=serializers.FloatField(), help_text=_("综合得分的权重"))
+    period = serializers.CharField(help_text=_("考评设置的默认周期：days、week、month、quarter"))
+    period_days = serializers.IntegerField(help_text=_("周期为 days 时的天数"))
+    channels = serializers.ListField(child=serializers.CharField(), help_text=_("计入考评的受理渠道"))
+    city = serializers.CharField(allow_null=True, help_text=_("考评设置所属城市的区划代码"))
     units = UnitEvaluationOutput(many=True)
 
     def get_fields(self):

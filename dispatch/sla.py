@@ -2,8 +2,9 @@
 
 Normal-urgency limits count working time only: the working periods of a day (settings
 `SLA_WORK_PERIODS`, e.g. 09:00–12:00 and 13:30–17:30 Asia/Shanghai) on working days, where a working
-day follows the State Council calendar (public holidays off, make-up working days 调休 on) as published
-in the `chinese_calendar` package. Urgent limits run on the wall clock.
+day follows the State Council calendar (public holidays off, make-up working days 调休 on) as stored in
+the calendar tables (`dispatch.models.CalendarYear` / `CalendarDay`, read through
+`dispatch.workdays`, see docs/calendar.md). Urgent limits run on the wall clock.
 
 A "working day" of limit is the working length of one day (7 hours with the default periods), so a
 case dispatched on Monday at 15:00 with one working day to reply is due on Tuesday at 15:00, and one
@@ -11,8 +12,9 @@ dispatched on Friday evening is due at the end of Monday's working time. This is
 city-management standards count 工作日 limits, and it keeps the yellow warning (a fraction of the
 limit) meaningful for every limit.
 
-Years the package does not know yet (it is updated each winter when the State Council publishes the
-next year's calendar) fall back to Monday–Friday with one warning in the log per year.
+Years the tables do not cover yet (an administrator enters or imports each year once the State
+Council publishes it) fall back to Monday–Friday with one warning in the log per year and process, a
+warning on /healthz and one on the dispatchers' map.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ import logging
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
 from django.conf import settings
+
+from dispatch import workdays
 
 if TYPE_CHECKING:
     from dispatch.models import Category
@@ -58,24 +60,27 @@ def _require_aware(value: datetime, name: str) -> None:
         raise ValueError(f"{name} must be an aware datetime; naive times are ambiguous.")
 
 
-# The package scans its whole table on every call; deadlines ask about the same few days all day.
-@lru_cache(maxsize=4096)
 def is_working_day(day: date) -> bool:
     """True on a working day of the Chinese calendar (make-up Saturdays included)."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        with _warned_lock:
-            first = day.year not in _warned_years
-            _warned_years.add(day.year)
-        if first:
-            logger.warning(
-                "The Chinese holiday calendar has no data for %s; counting Monday to Friday as working "
-                "days for that year. Upgrade the chinese-calendar package once the State Council "
-                "publishes the calendar.",
-                day.year,
-            )
-        return day.weekday() < 5
+    return _is_working(workdays.snapshot(), day)
+
+
+def _is_working(calendar: workdays.Snapshot, day: date) -> bool:
+    if not calendar.covers(day):
+        _warn_uncovered(day.year)
+    return calendar.is_working_day(day)
+
+
+def _warn_uncovered(year: int) -> None:
+    with _warned_lock:
+        first = year not in _warned_years
+        _warned_years.add(year)
+    if first:
+        logger.warning(
+            "The working calendar has no data for %s; counting Monday to Friday as working days for that "
+            "year. Enter the State Council's holidays in the admin or with `manage.py import_holidays`.",
+            year,
+        )
 
 
 def day_working_seconds() -> float:
@@ -89,9 +94,11 @@ def day_working_seconds() -> float:
 def _working_intervals(from_day: date, tz: ZoneInfo) -> Iterator[tuple[datetime, datetime]]:
     """Working periods as aware intervals, from `from_day` on, in order."""
     periods = _periods()
+    # One snapshot for the whole walk, so a deadline is computed on one version of the calendar.
+    calendar = workdays.snapshot()
     for offset in range(_MAX_DAYS):
         day = from_day + timedelta(days=offset)
-        if not is_working_day(day):
+        if not _is_working(calendar, day):
             continue
         for begin, end in periods:
             yield datetime.combine(day, begin, tzinfo=tz), datetime.combine(day, end, tzinfo=tz)

@@ -23,3 +23,36 @@ def raise_sla_level(assignment_id: int, level: str) -> bool:
     from dispatch.services.sla import assignment_raise_level
 
     return assignment_raise_level(assignment_id=int(assignment_id), level=level)
+
+
+@shared_task(name="dispatch.tasks.relay_outbox", ignore_result=True)
+def relay_outbox() -> dict:
+    """Beat runs this every OUTBOX_RELAY_SECONDS: publish and enqueue what missed Redis at commit."""
+    from dispatch.outbox import relay
+
+    return relay().as_dict()
+
+
+@shared_task(name="dispatch.tasks.deliver_notice", acks_late=True, ignore_result=True)
+def deliver_notice(*, outbox_id: int, notice: dict) -> bool:
+    """Deliver one SLA notice that a committed transaction queued; a second delivery does nothing."""
+    from dispatch.notifications import Notice, deliver
+    from dispatch.outbox import claimed
+
+    with claimed(outbox_id) as row:
+        if row is None:
+            return False
+        deliver(Notice.from_dict(notice))
+    return True
+
+
+@shared_task(name="dispatch.tasks.expire_idempotency_keys", ignore_result=True)
+def expire_idempotency_keys() -> int:
+    """Beat runs this hourly: delete idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS."""
+    from dispatch.idempotency import expire_keys
+
+    return expire_keys()
+
+
+# Celery's autodiscovery imports each app's `tasks` module only; supervision's live in its package.
+from dispatch.supervision.tasks import run_rules  # noqa: E402, F401

@@ -24,3 +24,8 @@ urlpatterns += [
 from dispatch.api_stats import UnitStatsApi  # noqa: E402
 
 urlpatterns += [path("stats/units/", UnitStatsApi.as_view(), name="stats-units")]
+
+# Supervision of conduct (dispatch/supervision/api.py)
+from django.urls import include  # noqa: E402
+
+urlpatterns += [path("supervision/", include("dispatch.supervision.urls"))]

@@ -15,11 +15,37 @@ version on arrays (for importing boundaries and bulk locating). Both share one f
 from __future__ import annotations
 
 import math
+import re
+from decimal import Decimal
 from types import SimpleNamespace
 
 import numpy as np
 
 CRS = ("wgs84", "gcj02", "bd09")
+
+# A coordinate typed into a form: optional sign, digits, optional decimal part. Not "1_0" (Python's
+# float() reads it as 10), not "1e2", not "nan"/"inf", not full-width digits.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def parse_coordinate(value: object) -> float:
+    """A coordinate as a float: a JSON number (int or float, never a boolean) or a decimal string.
+
+    Every door a point enters by uses this (serializers, Open311's form, the services' own checks), so
+    `{"lon": true}` is refused everywhere instead of becoming 1. Raises ValueError otherwise.
+    """
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a coordinate")
+    if isinstance(value, int | float | Decimal):
+        number = float(value)
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        number = float(value.strip())
+    else:
+        raise ValueError(f"not a decimal number: {value!r}")
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
 
 # Krasovsky 1940 ellipsoid, as in the GCJ-02 formula everyone reimplements.
 _A = 6378245.0

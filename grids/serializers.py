@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from grids.crs import CRS, normalize_crs
+from grids.crs import CRS, normalize_crs, parse_coordinate
 from grids.locator import Location
 from grids.models import Area, Grid
 
@@ -21,26 +19,35 @@ CODE_LENGTHS = {6, 9, 12, 15}
 MAX_POINT_ERRORS = 20
 
 
-class FiniteFloatField(serializers.FloatField):
-    """A float that must be a real number: "NaN" and "inf" parse as floats but locate nothing."""
+class CoordinateField(serializers.FloatField):
+    """A coordinate: a JSON number, or a decimal string from a form or a query string — nothing else.
 
-    default_error_messages = {"not_finite": _("必须是有限的数值。")}
+    The REST framework's FloatField takes `true` as 1 and "1_0" as 10 (Python's float() does);
+    `grids.crs.parse_coordinate` is the one rule, shared with the doors that do not use serializers.
+    """
+
+    default_error_messages = {"invalid": _("需要是十进制数字（如 106.71）。"), "not_finite": _("必须是有限的数值。")}
 
     def to_internal_value(self, data):
-        if isinstance(data, bool):
+        try:
+            value = parse_coordinate(data)
+        except ValueError:
             self.fail("invalid")
-        value = super().to_internal_value(data)
-        if not math.isfinite(value):
-            self.fail("not_finite")
         return value
 
 
-def longitude_field(**kwargs) -> FiniteFloatField:
-    return FiniteFloatField(min_value=-180.0, max_value=180.0, help_text=_("经度（度），-180 到 180"), **kwargs)
+# Kept for the name other modules know; a coordinate is a CoordinateField.
+FiniteFloatField = CoordinateField
 
 
-def latitude_field(**kwargs) -> FiniteFloatField:
-    return FiniteFloatField(min_value=-90.0, max_value=90.0, help_text=_("纬度（度），-90 到 90"), **kwargs)
+def longitude_field(**kwargs) -> CoordinateField:
+    kwargs.setdefault("help_text", _("经度（度），-180 到 180"))
+    return CoordinateField(min_value=-180.0, max_value=180.0, **kwargs)
+
+
+def latitude_field(**kwargs) -> CoordinateField:
+    kwargs.setdefault("help_text", _("纬度（度），-90 到 90"))
+    return CoordinateField(min_value=-90.0, max_value=90.0, **kwargs)
 
 
 class CrsField(serializers.ChoiceField):
@@ -163,10 +170,19 @@ class LocateBatchInputSerializer(serializers.Serializer):
     crs = CrsField()
 
 
+@extend_schema_field(
+    {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Location"}], "nullable": True}}
+)
+class LocationListField(serializers.ListField):
+    """Locations in input order, null where a point is in no grid (the schema says so per item)."""
+
+    child = LocationSerializer(allow_null=True)
+
+
 class LocateBatchOutputSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text=_("点数"))
     found = serializers.IntegerField(help_text=_("找到网格的点数"))
-    results = LocationSerializer(many=True, allow_null=True, help_text=_("与输入同序；找不到网格的点为 null"))
+    results = LocationListField(help_text=_("与输入同序；找不到网格的点为 null"))
 
     def to_representation(self, results: list[Location | None]) -> dict:
         location = LocationSerializer()

@@ -20,6 +20,7 @@ from dispatch import services as dispatch_services
 from dispatch.api_cases import IDEMPOTENCY_HEADER, REFUSALS, refusal
 from dispatch.models import Category
 from dispatch.selectors import roles_of
+from dispatch.serializers_cases import paginated
 from grids import locator
 from grids.crs import to_wgs84
 from hotline import classifier, gazetteer, selectors, services
@@ -291,7 +292,7 @@ class CallbackQueueApi(APIView):
     @extend_schema(
         operation_id="hotline_callbacks",
         summary="回访队列：已结案的热线工单（最早结案的在前）",
-        responses={200: CallbackQueueOutput(many=True), 403: REFUSALS[403]},
+        responses={200: paginated("PaginatedCallbackQueue", CallbackQueueOutput), 403: REFUSALS[403]},
     )
     def get(self, request):
         if not sees_personal_data(request.user):

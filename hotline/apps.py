@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class HotlineConfig(AppConfig):
     name = "hotline"
+
+    def ready(self):
+        # The same-caller rule reads callers' numbers, which only the hotline holds: it registers
+        # the rule with dispatch's supervision (a call down; dispatch never imports hotline).
+        from hotline import supervision
+
+        supervision.register()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from dispatch.models import Case
+from grids.serializers import latitude_field, longitude_field
 from hotline.models import Call, Callback
 from hotline.privacy import mask_name, mask_phone, mask_phones
 
@@ -28,8 +29,8 @@ class CallCreateInput(serializers.Serializer):
     request_type = serializers.ChoiceField(choices=Call.RequestType.choices)
     content = serializers.CharField(max_length=5000, label=gettext_lazy("来电内容"))
     address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    lon = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
-    lat = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
+    lon = longitude_field(required=False, allow_null=True, default=None)
+    lat = latitude_field(required=False, allow_null=True, default=None)
     crs = serializers.ChoiceField(choices=CRS, required=False, default="wgs84")
     category = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True, default=None)
     urgency = serializers.ChoiceField(
@@ -48,8 +49,8 @@ class CallJoinInput(serializers.Serializer):
 
 class PlaceSuggestInput(serializers.Serializer):
     q = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    lon = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
-    lat = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
+    lon = longitude_field(required=False, allow_null=True, default=None)
+    lat = latitude_field(required=False, allow_null=True, default=None)
     crs = serializers.ChoiceField(choices=CRS, required=False, default="wgs84")
     limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=50)
 
@@ -69,8 +70,8 @@ class CategorySuggestInput(serializers.Serializer):
 
 
 class DuplicateSuggestInput(serializers.Serializer):
-    lon = serializers.FloatField(min_value=-180, max_value=180)
-    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = longitude_field()
+    lat = latitude_field()
     crs = serializers.ChoiceField(choices=CRS, required=False, default="wgs84")
     category = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
     q = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

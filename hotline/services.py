@@ -29,6 +29,7 @@ from dispatch import services as dispatch_services
 from dispatch.models import Case, Category
 from dispatch.selectors import roles_of
 from dispatch.services.reporters import case_add_reporter
+from grids.crs import parse_coordinate
 from hotline import classifier, gazetteer
 from hotline.models import Call, Callback, Caller, Open311Client, PersonalDataAccess, Place, ServiceAttribute
 from hotline.privacy import mask_name, mask_phone, mask_phones, normalise_phone, record_access
@@ -67,8 +68,8 @@ def _number(value, name: str, low: float, high: float, errors: dict) -> float | 
     if value in (None, ""):
         return None
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        number = parse_coordinate(value)
+    except ValueError:
         errors[name] = [_("需要是数字。")]
         return None
     if not low <= number <= high:

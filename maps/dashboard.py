@@ -21,11 +21,11 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import pgettext
 
-from dispatch.live import mask_phones
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import REPLY_STAGE, SIGN_STAGE, Roles, overdue_q, roles_of, visible_cases
 from grids.models import Area
 from maps.selectors import worst_sla
+from partners.privacy import mask_phones
 
 # More markers than this and the browser spends its time on the GeoJSON, not the map; the newest win.
 MAX_MARKERS = 20_000

@@ -6,6 +6,7 @@ nothing to serialise. Errors are JSON in the shape DRF uses (`detail`, or field 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from urllib.parse import unquote
 
@@ -15,13 +16,48 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
+from rest_framework import serializers
 
+from dispatch import workdays
+from dispatch.evaluation import evaluation_config, local_today
 from dispatch.models import Case, CaseEvent
-from maps import dashboard, selectors
+from dispatch.serializers_cases import CaseListFilter
+from grids.models import Area
+from maps import dashboard, reports, selectors
+from maps.api import PeriodQuery, TopicsQuery
+from maps.exports import spreadsheet_response
+from maps.models import Alert
+
+
+class RankingQuery(PeriodQuery):
+    """Without dates, the city's configured evaluation period (admin: 考评设置), as on the stats API."""
+
+    MAX_DAYS = 366
+
+    def validate(self, attrs):
+        if "from" not in attrs and "to" not in attrs:
+            attrs["from"], attrs["to"] = evaluation_config().default_period(local_today())
+        return super().validate(attrs)
+
+
+class CaseExportQuery(CaseListFilter):
+    """The case list's filters, and the days the cases were opened (both optional, both included)."""
+
+    to = serializers.DateField(required=False)
+
+    def get_fields(self):
+        # `from` is a Python keyword, so it cannot be declared as a class attribute.
+        return {"from": serializers.DateField(required=False), **super().get_fields()}
+
+    def validate(self, attrs):
+        if attrs.get("from") and attrs.get("to") and attrs["to"] < attrs["from"]:
+            raise serializers.ValidationError({"to": [_("截止日期不能早于起始日期。")]})
+        return attrs
+
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 # Marker colours by case status; the legend and the map read the same table.
@@ -191,6 +227,12 @@ def _dashboard_text() -> dict[str, str]:
         "event": pgettext("dashboard", "动态"),
         "truncated": pgettext("dashboard", "工单过多，地图只显示最新的 %(n)s 件。"),
         "noLocation": pgettext("dashboard", "无坐标"),
+        "alertNew": pgettext("dashboard", "预警：%(area)s %(what)s 明显上升"),
+        "alertFigures": pgettext("dashboard", "%(n)s 件 / 同期 %(expected)s"),
+        "noAlerts": pgettext("dashboard", "今日暂无预警"),
+        "otherCategories": pgettext("dashboard", "其他"),
+        "topicNew": pgettext("dashboard", "新"),
+        "topicCases": pgettext("dashboard", "“%(word)s”的工单（共 %(n)s 件）"),
     }
 
 
@@ -222,6 +264,7 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
         **boundaries,
         "statuses": _status_colours(),
         "kinds": {kind: str(label) for kind, label in CaseEvent.Kind.choices},
+        "alertKinds": {kind: str(label) for kind, label in Alert.Kind.choices},
         "districts": dashboard.districts_for(roles),
         "bounds": dashboard.home_bounds(roles),
         "weeks": dashboard.recent_weeks(),
@@ -232,6 +275,12 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
             "overdue": reverse("maps:api-overdue"),
             "trend": reverse("maps:api-trend"),
             "hotwords": reverse("maps:api-hotwords"),
+            "topics": reverse("maps:api-topics"),
+            "series": reverse("maps:api-series"),
+            "alerts": reverse("maps:api-alerts"),
+            "categories": reverse("maps:api-categories"),
+            "density": reverse("maps:api-density"),
+            "reports": reverse("maps:reports"),
             "units": reverse("organization-list"),
             "stats": reverse("stats-units"),
             "action": reverse("case-actions", kwargs={"case_id": 0}),
@@ -241,4 +290,148 @@ def supervisor_map(request: HttpRequest) -> HttpResponse:
         "csrfToken": get_token(request),
         "text": {**boundaries["text"], **_dashboard_text()},
     }
-    return render(request, "maps/supervisor.html", {"map_config": config})
+    # Deadlines in uncovered years fall back to Monday–Friday; the people watching them must know.
+    calendar = workdays.coverage()
+    context = {"map_config": config, "calendar_gap": None if calendar.ok else calendar}
+    return render(request, "maps/supervisor.html", context)
+
+
+# --- reports and downloads -----------------------------------------------------------------------
+
+
+def _filled(params):
+    """The query without its empty fields: a form's "all" option sends `district=`."""
+    data = params.copy()
+    for key in list(data):
+        values = [value for value in data.getlist(key) if value.strip()]
+        if values:
+            data.setlist(key, values)
+        else:
+            del data[key]
+    return data
+
+
+def _query_errors(query) -> JsonResponse | None:
+    if query.is_valid():
+        return None
+    return JsonResponse(query.errors, status=400, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+def reports_index(request: HttpRequest) -> HttpResponse:
+    """The downloads this user may take, and for dispatchers the monthly reports of their districts."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    scope = reports.ranking_scope(request.user)
+    roles = dashboard.dashboard_roles(request.user)
+    today = timezone.localdate(timezone=dashboard.local_zone())
+    ranking_from, ranking_to = evaluation_config().default_period(local_today())
+    context = {
+        "ranking_from": ranking_from.isoformat(),
+        "ranking_to": ranking_to.isoformat(),
+        "rankings": scope is not False,
+        "own_units_only": isinstance(scope, set),
+        "dashboard": roles is not None,
+        "districts": dashboard.districts_for(roles) if roles is not None else [],
+        "months": reports.report_months(),
+        "statuses": Case.Status.choices,
+        "date_from": (today - dt.timedelta(days=29)).isoformat(),
+        "date_to": today.isoformat(),
+    }
+    return render(request, "maps/reports.html", context)
+
+
+@require_safe
+def download_rankings(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Unit rankings with 三率, 按期结案率, 返工率, 退单率 and their inputs, for a period."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    scope = reports.ranking_scope(request.user)
+    if scope is False:
+        return JsonResponse({"detail": _("只有督办人员、调度员和单位成员可以下载单位考评。")}, status=403)
+    query = RankingQuery(data=_filled(request.GET))
+    if (errors := _query_errors(query)) is not None:
+        return errors
+    params = query.validated_data
+    rows = reports.ranking_rows(date_from=params["from"], date_to=params["to"], unit_ids=scope)
+    period = f"{params['from']:%Y%m%d}-{params['to']:%Y%m%d}"
+    return spreadsheet_response(
+        rows=rows,
+        columns=[str(c) for c in reports.RANKING_COLUMNS],
+        filename=f"{_('单位考评')}_{period}",
+        fmt=fmt,
+        title=f"{_('单位考评')} {period}",
+    )
+
+
+@require_safe
+def download_cases(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The user's case list with the filters of GET /api/v1/cases/, opened in an optional period."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    query = CaseExportQuery(data=_filled(request.GET))
+    if (errors := _query_errors(query)) is not None:
+        return errors
+    params = dict(query.validated_data)
+    date_from, date_to = params.pop("from", None), params.pop("to", None)
+    if params.get("status"):
+        params["status"] = sorted(params["status"])
+    rows = reports.case_rows(user=request.user, filters=params, date_from=date_from, date_to=date_to)
+    today = timezone.localdate(timezone=dashboard.local_zone())
+    return spreadsheet_response(
+        rows=rows,
+        columns=[str(c) for c in reports.CASE_COLUMNS],
+        filename=f"{_('工单清单')}_{today:%Y%m%d}",
+        fmt=fmt,
+        title=str(_("工单清单")),
+    )
+
+
+@require_safe
+def download_topics(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Hot topics of a period by district, with the previous period and the cases behind them."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if dashboard.dashboard_roles(request.user) is None:
+        return JsonResponse({"detail": _("只有指挥中心的调度员和督办人员可以下载热点话题。")}, status=403)
+    query = TopicsQuery(data=_filled(request.GET))
+    if (errors := _query_errors(query)) is not None:
+        return errors
+    params = query.validated_data
+    rows = reports.topic_rows(
+        request.user, date_from=params["from"], date_to=params["to"], district=params.get("district")
+    )
+    period = f"{params['from']:%Y%m%d}-{params['to']:%Y%m%d}"
+    return spreadsheet_response(
+        rows=rows,
+        columns=[str(c) for c in reports.TOPIC_COLUMNS],
+        filename=f"{_('热点话题')}_{period}",
+        fmt=fmt,
+        title=f"{_('热点话题')} {period}",
+    )
+
+
+@require_safe
+def monthly_report(request: HttpRequest, district: str, month: str) -> HttpResponse:
+    """A district's month, to read on screen or print (the page has print styles)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    year, number = (int(part) for part in month.split("-"))
+    area = Area.objects.filter(code=district, level=Area.Level.DISTRICT).first()
+    if area is None or not 1 <= number <= 12 or not 2000 <= year <= 2100:
+        return render(request, "maps/report_missing.html", status=404)
+    if not reports.directs(dashboard.dashboard_roles(request.user), district):
+        return render(request, "maps/forbidden.html", status=403)
+    report = reports.monthly_report(request.user, district=area, year=year, month=number)
+    context = {
+        "report": report,
+        "month": month,
+        "chart_data": report.chart_data(),
+        "chart_text": {
+            "opened": pgettext("dashboard", "受理"),
+            "closed": pgettext("dashboard", "结案"),
+            "restDay": pgettext("dashboard", "休息日"),
+            "score": pgettext("dashboard", "综合得分"),
+        },
+    }
+    return render(request, "maps/monthly_report.html", context)

@@ -4,6 +4,8 @@ Saves go through partners.services, so the admin validates like every other door
 hears about changed organisations.
 """
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.gis.db import models as gis_models
@@ -11,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area
 from partners import selectors, services
-from partners.models import Capability, Membership, Partner, Unit
+from partners.models import Capability, Membership, Partner, SecurityEvent, Unit
 from partners.widgets import MapGeometryWidget
 
 
@@ -68,9 +70,12 @@ class MembershipsThroughServicesMixin:
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
+            if isinstance(obj, Membership):
+                services.membership_delete(membership=obj, actor=request.user)
+            else:
+                obj.delete()
         for membership in instances:
-            services.membership_save(membership=membership)
+            services.membership_save(membership=membership, actor=request.user)
 
     def deactivate_selected(self, request, queryset):
         model = queryset.model
@@ -170,4 +175,58 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "unit", "partner"]
 
     def save_model(self, request, obj, form, change):
-        services.membership_save(membership=obj)
+        services.membership_save(membership=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        services.membership_delete(membership=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            services.membership_delete(membership=membership, actor=request.user)
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The security log, for reading only: the database refuses edits and deletions anyway."""
+
+    list_display = ["at", "kind", "username", "actor_name", "ip_address", "path"]
+    list_filter = ["kind", ("at", admin.DateFieldListFilter)]
+    search_fields = ["username", "actor_name", "ip_address", "path"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in SecurityEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class UnlockLoggingAccessAttemptAdmin(AccessAttemptAdmin):
+    """Axes' failed-attempt counters; deleting a row unlocks that name or address, and is logged."""
+
+    def delete_model(self, request, obj):
+        _log_unlock(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        _log_unlock(request, list(queryset))
+        super().delete_queryset(request, queryset)
+
+
+def _log_unlock(request, attempts) -> None:
+    for attempt in attempts:
+        services.security_event_record(
+            kind=SecurityEvent.Kind.UNLOCK,
+            username=attempt.username or "",
+            actor=request.user,
+            request=request,
+            detail={"ip_address": attempt.ip_address, "failures": attempt.failures_since_start},
+        )
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, UnlockLoggingAccessAttemptAdmin)

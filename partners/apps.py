@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class PartnersConfig(AppConfig):
     name = "partners"
     verbose_name = _("组织与人员")
+
+    def ready(self) -> None:
+        # Django's own auth signals, and axes' lockout: the security log hears every sign-in.
+        from partners.auth import connect_receivers
+
+        connect_receivers()

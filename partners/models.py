@@ -245,3 +245,48 @@ class Membership(models.Model):
                 errors["role"] = _("调度员必须属于综治中心/网格化服务管理中心。")
         if errors:
             raise ValidationError(errors)
+
+
+class SecurityEvent(models.Model):
+    """One line of the security log: who signed in (or failed to), who was locked out, who got a token,
+    whose role changed, who saw a full phone number.
+
+    Append-only in the database, like the case event log: a trigger (migration
+    0004_security_event_append_only) refuses every UPDATE and DELETE, whoever runs it. So the user is
+    kept as an id and a name, not a foreign key: deleting a user must not have to rewrite the log.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKOUT = "lockout", _("锁定")
+        UNLOCK = "unlock", _("解锁")
+        LOGOUT = "logout", _("退出")
+        TOKEN_CREATED = "token_created", _("签发令牌")
+        ROLE_GRANTED = "role_granted", _("授予角色")
+        ROLE_REVOKED = "role_revoked", _("撤销角色")
+        PHONE_VIEWED = "phone_viewed", _("查看完整电话")
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    # Whom it is about (the user who logged in, whose role changed, who saw the number)…
+    user_id = models.BigIntegerField(_("用户 ID"), null=True, blank=True)
+    username = models.CharField(_("用户名"), max_length=150, blank=True)
+    # …and who did it, where that is someone else (the admin who granted a role or unlocked).
+    actor_id = models.BigIntegerField(_("操作人 ID"), null=True, blank=True)
+    actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    path = models.CharField(_("路径"), max_length=200, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("安全日志")
+        verbose_name_plural = _("安全日志")
+        indexes = [
+            models.Index(fields=["kind", "at"], name="security_event_kind_at"),
+            models.Index(fields=["username", "at"], name="security_event_username_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.username}"

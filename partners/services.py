@@ -20,7 +20,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from grids.models import Grid, GridWorker
-from partners.models import Membership, Partner, Unit
+from partners.models import Membership, Partner, SecurityEvent, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -179,10 +179,70 @@ def partner_save(*, partner: Partner) -> Partner:
 
 
 @transaction.atomic
-def membership_save(*, membership: Membership) -> Membership:
+def membership_save(*, membership: Membership, actor: AbstractBaseUser | None = None) -> Membership:
+    """Save a membership; a new one, or one whose role or organisation changed, is a security event."""
+    before = Membership.objects.filter(pk=membership.pk).first() if membership.pk else None
     membership.full_clean()
     membership.save()
+    if before is None or (before.role, before.unit_id, before.partner_id) != (
+        membership.role,
+        membership.unit_id,
+        membership.partner_id,
+    ):
+        if before is not None:
+            _role_event(SecurityEvent.Kind.ROLE_REVOKED, before, actor)
+        _role_event(SecurityEvent.Kind.ROLE_GRANTED, membership, actor)
     return membership
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership, actor: AbstractBaseUser | None = None) -> None:
+    _role_event(SecurityEvent.Kind.ROLE_REVOKED, membership, actor)
+    membership.delete()
+
+
+def _role_event(kind: str, membership: Membership, actor: AbstractBaseUser | None) -> None:
+    organisation = membership.unit or membership.partner
+    security_event_record(
+        kind=kind,
+        user=membership.user,
+        actor=actor,
+        detail={
+            "role": membership.role,
+            "unit": membership.unit.code if membership.unit_id else None,
+            "partner": membership.partner.code if membership.partner_id else None,
+            "organisation": str(organisation) if organisation else "",
+        },
+    )
+
+
+def security_event_record(
+    *,
+    kind: str,
+    user: AbstractBaseUser | None = None,
+    username: str = "",
+    actor: AbstractBaseUser | None = None,
+    request=None,
+    detail: Mapping[str, Any] | None = None,
+) -> SecurityEvent:
+    """Append one line to the security log (partners.SecurityEvent); `request` gives address and path."""
+    if user is not None and getattr(user, "pk", None) is not None:
+        username = user.get_username()
+    ip = None
+    path = ""
+    if request is not None:
+        ip = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+        path = (getattr(request, "path", "") or "")[:200]
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user_id=getattr(user, "pk", None),
+        username=(username or "")[:150],
+        actor_id=getattr(actor, "pk", None),
+        actor_name=actor.get_username() if actor is not None and getattr(actor, "pk", None) else "",
+        ip_address=ip,
+        path=path,
+        detail=dict(detail or {}),
+    )
 
 
 @transaction.atomic

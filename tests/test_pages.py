@@ -174,7 +174,8 @@ def nav_links(response) -> list[str]:
 
 
 def test_the_header_offers_only_the_pages_a_role_may_open(client, handler_a, agent, dispatcher):
-    assert nav_links(page(client, handler_a, "/inbox/")) == ["/inbox/"]
+    # A unit's handlers read the supervision findings about their unit.
+    assert nav_links(page(client, handler_a, "/inbox/")) == ["/inbox/", "/maps/supervision/"]
     assert nav_links(page(client, agent, "/hotline/")) == ["/hotline/"]
     assert nav_links(page(client, dispatcher, "/maps/")) == ["/maps/", "/inbox/"]
 

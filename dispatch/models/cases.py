@@ -214,6 +214,8 @@ class CaseEvent(models.Model):
         URGED = "urged", _("督办")
         SLA_YELLOW = "sla_yellow", _("超时预警")
         SLA_RED = "sla_red", _("已超时")
+        # The working calendar was edited and this case's deadlines moved with it.
+        DEADLINES_RECOMPUTED = "deadlines_recomputed", _("时限重算")
         COMMENT = "comment", _("备注")
 
     id = models.BigAutoField(primary_key=True)

@@ -25,6 +25,7 @@ from dispatch import live, sla
 from dispatch.models import Assignment, Attachment, Case, CaseEvent, Category
 from dispatch.selectors import Roles, partner_open_load, roles_of, visible_cases
 from dispatch.services.errors import ActionForbidden, CaseNotFound, InvalidTransition, StaleVersion
+from grids.crs import parse_coordinate
 
 logger = logging.getLogger(__name__)
 
@@ -293,8 +294,8 @@ def _validate_open(
         if value is None or name in errors:
             continue
         try:
-            number = float(value)
-        except (TypeError, ValueError):
+            number = parse_coordinate(value)
+        except ValueError:
             errors[name] = [_("需要是数字。")]
             continue
         if not low <= number <= high:

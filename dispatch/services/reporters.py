@@ -13,11 +13,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dispatch.live import mask_phones
 from dispatch.models import Case, CaseEvent
 from dispatch.selectors import roles_of, visible_cases
 from dispatch.services.cases import record_event
 from dispatch.services.errors import ActionForbidden, CaseNotFound, InvalidTransition
+from partners.privacy import mask_phones
 
 
 def _check_add_reporter(*, case_id: int, actor) -> Case:

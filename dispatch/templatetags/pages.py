@@ -4,10 +4,14 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from dispatch import views
+from partners.privacy import mask_phones
 
 register = template.Library()
+
+SUPERVISION_LABEL = gettext_lazy("监察发现")
 
 
 def _roles(context) -> tuple[list, object]:
@@ -38,6 +42,13 @@ def page_nav(context) -> dict:
         links.append(("pages:inbox", views.INBOX_LABEL))
     if views.GRID_WORKER in codes:
         links.append(("pages:field", views.FIELD_LABEL))
+    # Supervisors act on findings; a unit's handlers and admins read those about their unit (partners'
+    # handlers hold the same role name but have no unit, so the page's own rule decides).
+    if codes & {views.ROLE_SUPERVISOR, views.ROLE_HANDLER, views.ROLE_UNIT_ADMIN}:
+        from dispatch.supervision.selectors import supervision_access
+
+        if supervision_access(request.user) is not None:
+            links.append(("maps:supervision", SUPERVISION_LABEL))
     return {"links": links, "current": current}
 
 
@@ -46,6 +57,12 @@ def user_menu(context) -> dict:
     roles, active = _roles(context)
     request = context.get("request")
     return {"request": request, "user": getattr(request, "user", None), "roles": roles, "active": active}
+
+
+@register.filter
+def masked(value) -> str:
+    """Free text with every phone number masked (partners.privacy), for pages that show what was typed."""
+    return mask_phones(str(value or ""))
 
 
 @register.filter

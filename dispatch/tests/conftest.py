@@ -244,3 +244,15 @@ def media(settings, tmp_path):
     """Photos go to a temporary MEDIA_ROOT."""
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks queued after commit run in this process (their real bodies, in this test's transaction)
+    instead of waiting for a worker; tests/faults/ runs the same tasks on real workers."""
+    from celery import current_app
+
+    before = current_app.conf.task_always_eager, current_app.conf.task_eager_propagates
+    current_app.conf.task_always_eager = current_app.conf.task_eager_propagates = True
+    yield
+    current_app.conf.task_always_eager, current_app.conf.task_eager_propagates = before

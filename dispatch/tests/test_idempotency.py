@@ -160,3 +160,91 @@ def test_a_second_request_while_the_first_is_in_flight_gets_409(api, world, agen
     after = post(client, "slow-1")
     assert after.status_code == 201 and after.json()["id"] == results["first"].json()["id"]
     assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_whose_database_connection_is_cut_answers_503_and_its_retry_makes_one_case(api, world, agent):
+    # The first request is held inside its work (another session locks the case table), then its
+    # connection is cut from the server side, as a PostgreSQL restart or a network drop would.
+    blocker = _raw_connection()
+    blocker.execute(f"LOCK TABLE {Case._meta.db_table} IN EXCLUSIVE MODE")
+    watcher = _raw_connection()
+    watcher.autocommit = True
+    results = {}
+
+    def first_request():
+        try:
+            results["first"] = post(api(agent), "cut-1")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_request)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        waiting = None
+        while waiting is None:
+            assert time.monotonic() < deadline, "the first request never reached the case insert"
+            time.sleep(0.02)
+            # A fresh statement each time: pg_stat_activity is a snapshot per transaction.
+            waiting = watcher.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+                [f'INSERT INTO "{Case._meta.db_table}"%'],
+            ).fetchone()
+        watcher.execute("SELECT pg_terminate_backend(%s)", [waiting[0]])
+    finally:
+        blocker.rollback()
+        blocker.close()
+        watcher.close()
+        thread.join(30)
+
+    first = results["first"]
+    assert first.status_code == 503
+    assert first["Retry-After"] == "5"
+    assert first.json()["code"] == "database_unavailable"
+    assert Case.objects.count() == 0  # nothing partial
+
+    retry = post(api(agent), "cut-1")
+    assert retry.status_code == 201, retry.json()
+    again = post(api(agent), "cut-1")
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == retry.json()["id"]
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_keys_older_than_their_lifetime_are_deleted_by_the_housekeeping_task(api, world, agent, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dispatch.idempotency import expire_keys
+
+    settings.IDEMPOTENCY_KEY_TTL_HOURS = 24
+    assert post(api(agent), "old").status_code == 201
+    assert post(api(agent), "new").status_code == 201
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - dt.timedelta(hours=25))
+
+    assert expire_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+    # After its lifetime a key is a new request: the retry makes a second case, as documented.
+    assert post(api(agent), "old").status_code == 201
+    assert Case.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_reservation_left_by_a_request_that_died_is_taken_over_at_once(api, world, agent):
+    from rest_framework.parsers import JSONParser
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from dispatch.idempotency import fingerprint
+
+    # What a request leaves when the database vanished under it: its reservation, in flight, unlocked.
+    same_request = Request(APIRequestFactory().post(CASES, BODY, format="json"), parsers=[JSONParser()])
+    IdempotencyKey.objects.create(user=agent, key="orphan", fingerprint=fingerprint(same_request))
+
+    retry = post(api(agent), "orphan")
+    assert retry.status_code == 201, retry.json()
+    assert post(api(agent), "orphan").json()["id"] == retry.json()["id"]
+    assert Case.objects.count() == 1

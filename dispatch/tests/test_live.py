@@ -234,6 +234,19 @@ async def test_a_supervisor_receives_every_units_events_once_each(world):
     await socket.disconnect()
 
 
+async def test_a_deeply_nested_or_huge_message_is_refused_and_the_socket_stays_open(world):
+    socket = await connect(token=world.handler_a.token)
+    await socket.send_to(text_data="[" * 5000 + "]" * 5000)
+    deep = await socket.receive_json_from()
+    assert deep["type"] == "error" and deep["code"] == "too_large" and "嵌套" in deep["detail"]
+    await socket.send_to(text_data=json.dumps({"type": "ping", "pad": "x" * 100_000}))
+    huge = await socket.receive_json_from()
+    assert huge["type"] == "error" and huge["code"] == "too_large"
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from() == {"type": "pong"}
+    await socket.disconnect()
+
+
 async def test_a_district_dispatcher_hears_its_district_but_not_the_next(world):
     socket = await connect(token=world.dispatcher_a.token)
     await comment(world.case_b)

@@ -12,7 +12,7 @@ from dispatch import notifications
 from dispatch.services import sla as sla_services
 from dispatch.tests.sla_world import at, build_sla_world, dispatched_case, lead, person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 MONDAY_10 = at(2026, 3, 2, 10, 0)
 EMAIL = "dispatch.notifications.EmailBackend"

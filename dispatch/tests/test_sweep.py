@@ -23,7 +23,7 @@ from dispatch.services import (
 from dispatch.services import sla as sla_services
 from dispatch.tests.sla_world import at, build_sla_world, dispatched_case, events, lead
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 # Dispatched Monday 2 March 2026 10:00: sign due 12:00 (2 working hours), yellow from 11:36 on.
 MONDAY_10 = at(2026, 3, 2, 10, 0)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from dispatch import services as dispatch_services
 from dispatch.models import Case
+from grids.crs import parse_coordinate
 from hotline import gazetteer
 from hotline.models import Open311Client, Open311Request, Place, ServiceAttribute
 from hotline.open311 import selectors
@@ -38,8 +39,8 @@ TEXT_LIMITS = {
 
 def _coordinate(value: str, name: str, low: float, high: float, errors: dict) -> float | None:
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        number = parse_coordinate(value)
+    except ValueError:
         errors[name] = [_("需要是数字（WGS-84 十进制度）。")]
         return None
     if not low <= number <= high:

@@ -17,11 +17,11 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch import idempotency
+from dispatch.parsers import LimitedFormParser, LimitedMultiPartParser
 from hotline.open311 import selectors
 from hotline.open311 import services as open311_services
 from hotline.open311.renderers import Open311JSONRenderer, Open311XMLRenderer
@@ -61,7 +61,7 @@ class Open311View(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     renderer_classes = [Open311JSONRenderer, Open311XMLRenderer]
-    parser_classes = [FormParser, MultiPartParser]
+    parser_classes = [LimitedFormParser, LimitedMultiPartParser]
     xml_root = "response"
 
     def initial(self, request, *args, **kwargs):
@@ -81,7 +81,10 @@ class Open311View(APIView):
             return errors_response(404, [_("未找到。")])
         if isinstance(exc, exceptions.APIException):
             detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-            return errors_response(exc.status_code, [detail])
+            response = errors_response(exc.status_code, [detail])
+            if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+                response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+            return response
         logger.exception("open311: unexpected error")
         return errors_response(500, [_("服务器内部错误。")])
 

@@ -19,7 +19,7 @@ WAIT = 20000
 
 def open_console(page, base_url: str):
     page.goto(base_url + "/hotline/")
-    page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=WAIT)
+    page.wait_for_function("() => document.body.dataset.mapReady === 'true'", timeout=WAIT)
     page.wait_for_selector("#live-status[data-state='on']", timeout=WAIT)
     page.wait_for_selector("#callback-list[data-loaded='true']", timeout=WAIT)
 

@@ -11,7 +11,7 @@ import json
 from xml.etree import ElementTree as ET
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from dispatch import services as dispatch_services
@@ -538,3 +538,22 @@ def test_requests_are_cases_like_any_other_visible_to_the_unit(world, open311_cl
 
     assert api(handler_west).get(f"/api/v1/cases/{case.pk}/").status_code == 200
     assert list(case.events.values_list("kind", flat=True)) == ["opened", "dispatched"]
+
+
+@pytest.mark.parametrize("bad", ["1_0", "1e2", "nan", "inf", "１０６.７", "0x10", "106,7"])
+def test_a_coordinate_is_a_plain_decimal_or_the_request_is_refused(world, open311_client, http, bad):
+    response = post(http, open311_client, long=bad)
+
+    assert response.status_code == 400
+    assert any("long" in description for _, description in errors_of(response))
+    assert Case.objects.count() == 0
+
+
+@override_settings(API_WRITE_RATE="2/min")
+def test_a_client_posting_too_fast_gets_a_spec_error_429_with_retry_after(world, open311_client, http):
+    assert [post(http, open311_client).status_code for _ in range(2)] == [201, 201]
+    third = post(http, open311_client)
+
+    assert third.status_code == 429 and int(third["Retry-After"]) >= 1
+    assert errors_of(third)[0][0] == 429
+    assert Case.objects.count() == 2

@@ -87,6 +87,16 @@ def asgi_server(django_db_setup):
         log.close()
 
 
+# Runs in every page before its own scripts (Playwright injects it past the CSP): each violation of the
+# Content-Security-Policy becomes a console error that names the directive and what was blocked.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile || document.location.href}:${e.lineNumber}`);
+});
+"""
+
+
 @contextmanager
 def chromium_page(base_url: str, *, user=None, viewport=(1400, 860)):
     """A tab of a fresh headless Chromium, logged in as `user` (by session cookie) when given.
@@ -109,6 +119,7 @@ def chromium_page(base_url: str, *, user=None, viewport=(1400, 860)):
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN")
         if cookie:
             context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
+        context.add_init_script(CSP_WATCH)
         page = context.new_page()
         page.problems = []
         page.requested = []
@@ -125,6 +136,9 @@ def chromium_page(base_url: str, *, user=None, viewport=(1400, 860)):
         )
         try:
             yield page
+            # Whatever the test checked, a Content-Security-Policy violation fails it.
+            violations = [p for p in page.problems if "Content Security Policy" in p]
+            assert violations == [], violations
         finally:
             browser.close()
 

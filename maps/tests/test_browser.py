@@ -28,9 +28,9 @@ def page(geography, asgi_server):
 
 def show(page, base_url: str, path: str, zoom: float):
     page.goto(base_url + path)
-    page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=30000)
+    page.wait_for_function("() => document.body.dataset.mapReady === 'true'", timeout=30000)
     page.evaluate(f"window.shehuiMap.jumpTo({{center: [{LON}, {LAT}], zoom: {zoom}}})")
-    page.wait_for_function("window.shehuiMap.loaded() && window.shehuiMap.areTilesLoaded()", timeout=30000)
+    page.wait_for_function("() => window.shehuiMap.loaded() && window.shehuiMap.areTilesLoaded()", timeout=30000)
 
 
 def point_on_page(page) -> tuple[float, float]:

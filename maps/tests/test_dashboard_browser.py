@@ -25,7 +25,7 @@ WAIT = 30000
 
 def open_dashboard(page, base_url: str):
     page.goto(base_url + "/maps/")
-    page.wait_for_function("document.body.dataset.mapReady === 'true'", timeout=WAIT)
+    page.wait_for_function("() => document.body.dataset.mapReady === 'true'", timeout=WAIT)
     page.wait_for_selector("#live-status[data-state='on']", timeout=WAIT)
     page.wait_for_selector("#panel-summary[data-loaded='true']", timeout=WAIT)
     page.wait_for_selector("#panel-triage[data-loaded='true']", timeout=WAIT)
@@ -45,7 +45,7 @@ def test_the_map_draws_boundaries_and_a_case_opened_after_the_page_loaded_appear
         open_dashboard(page, asgi_server)
         # Both cases and the line between the west and east streets are in view.
         page.evaluate("window.shehuiMap.jumpTo({center: [106.735, 26.532], zoom: 14.2})")
-        page.wait_for_function("window.shehuiMap.loaded() && window.shehuiMap.areTilesLoaded()", timeout=WAIT)
+        page.wait_for_function("() => window.shehuiMap.loaded() && window.shehuiMap.areTilesLoaded()", timeout=WAIT)
         # The boundaries come from our vector tiles.
         assert any("/maps/tiles/boundaries/" in url for url in page.requested)
         drawn = page.evaluate(
@@ -55,22 +55,22 @@ def test_the_map_draws_boundaries_and_a_case_opened_after_the_page_loaded_appear
         assert {"districts", "streets", "grids"} <= set(drawn)
         # The markers load beside the panels; GeoJSON is drawn a moment after it arrives.
         page.wait_for_function(
-            "window.shehuiMap.queryRenderedFeatures({layers: ['case-points']}).length > 0", timeout=WAIT
+            "() => window.shehuiMap.queryRenderedFeatures({layers: ['case-points']}).length > 0", timeout=WAIT
         )
         assert drawn_case_numbers(page) == [earlier.number]
         assert page.inner_text("[data-kpi='open']") == "1"
 
         case = off_the_loop(open_case_at, (WEST_SOUTH[0] + 0.002, WEST_SOUTH[1] + 0.008), category="SJ0405")
 
-        page.wait_for_function(f"window.shehuiDashboard.cases.has({case.id})", timeout=WAIT)
+        page.wait_for_function(f"() => window.shehuiDashboard.cases.has({case.id})", timeout=WAIT)
         page.wait_for_selector(f"#live-feed li[data-case='{case.id}']", timeout=WAIT)
         page.wait_for_function(
-            f"window.shehuiMap.queryRenderedFeatures({{layers: ['case-points']}})"
+            f"() => window.shehuiMap.queryRenderedFeatures({{layers: ['case-points']}})"
             f".some((f) => f.properties.number === '{case.number}')",
             timeout=WAIT,
         )
         page.wait_for_selector(f".case-pulse[data-case='{case.id}']", timeout=WAIT)
-        page.wait_for_function("document.querySelector(\"[data-kpi='open']\").textContent === '2'", timeout=WAIT)
+        page.wait_for_function("() => document.querySelector(\"[data-kpi='open']\").textContent === '2'", timeout=WAIT)
         assert "违章停车" in page.inner_text(f"#live-feed li[data-case='{case.id}']")
         screenshot(page, "maps-dashboard-live-case")
         assert_clean(page)
@@ -91,7 +91,7 @@ def test_a_dispatcher_dispatches_a_triage_case_from_the_queue(asgi_server, world
         item.get_by_role("button", name="确认派单").click()
         page.wait_for_selector("#map-notice:not([hidden])", timeout=WAIT)
         assert "西街道综合执法队" in page.inner_text("#map-notice")
-        page.wait_for_function("document.getElementById('triage-count').textContent === '0'", timeout=WAIT)
+        page.wait_for_function("() => document.getElementById('triage-count').textContent === '0'", timeout=WAIT)
         # The live event of the dispatch reaches the feed and the marker changes colour with its status.
         page.wait_for_selector(f"#live-feed li[data-case='{waiting.id}'][data-kind='dispatched']", timeout=WAIT)
         status, lead = off_the_loop(lambda: Case.objects.values_list("status", "lead_unit__name").get(pk=waiting.pk))

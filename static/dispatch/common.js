@@ -37,7 +37,9 @@ export async function postForm(url, form, { key } = {}) {
   } catch {
     body = null;
   }
-  return { status: response.status, body };
+  // Seconds the server asks us to wait (503 while its database is away); 0 when it says nothing.
+  const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+  return { status: response.status, body, retryAfter };
 }
 
 // "{field: [messages]}" or "{detail}" from the API as one readable line per field.
@@ -155,6 +157,14 @@ export function connectLive(path, { onEvent, onReload, onState, onFirstHello } =
       } else if (data.type === "reload") {
         lastSeq = data.seq;
         if (onReload) onReload();
+      } else if (data.type === "status") {
+        // The server lost its database or Redis: the socket stays, the page says so. When it is
+        // whole again, ask for whatever was missed meanwhile.
+        if (data.degraded.length) state("degraded");
+        else {
+          state("open");
+          if (lastSeq !== null) socket.send(JSON.stringify({ type: "resume", after_seq: lastSeq }));
+        }
       }
     });
     socket.addEventListener("close", (event) => {

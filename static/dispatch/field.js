@@ -1,10 +1,11 @@
 // The grid worker's page (dispatch/field.html), made for a phone on a flaky network.
 //
 // A report is written to IndexedDB first, with an Idempotency-Key made once for it, and only then
-// sent. It stays "waiting" through network errors, 5xx and 409 (the first try still running) and is
-// retried with backoff and whenever the browser comes back online; the key makes every retry return
-// the first answer, so a report becomes exactly one case however often it is sent. A 4xx that names
-// what is wrong marks it "refused" with the reasons. Reports belong to the account that made them.
+// sent. It stays "waiting" through network errors, 5xx (a 503 while the server's database is away is
+// retried no sooner than its Retry-After) and 409 (the first try still running) and is retried with
+// backoff and whenever the browser comes back online; the key makes every retry return the first
+// answer, so a report becomes exactly one case however often it is sent. Any other 4xx marks it
+// "refused" with the reasons, shown to the worker. Reports belong to the account that made them.
 import {
   caseUrl,
   connectLive,
@@ -97,6 +98,13 @@ function reportForm(report) {
   return data;
 }
 
+// A 4xx is the server saying no to this report as it stands: shown to the worker, never retried,
+// except the ones that say "not now" (a lost session, the first try still running, too many requests).
+function refusal(status, answer) {
+  if (status === 403) return Boolean(answer.body && answer.body.code === "forbidden");
+  return status >= 400 && status < 500 && ![401, 408, 409, 425, 429].includes(status);
+}
+
 async function sendOne(report) {
   report.state = "sending";
   report.attempts += 1;
@@ -113,13 +121,16 @@ async function sendOne(report) {
   if (status === 201 || status === 200) {
     Object.assign(report, { state: "sent", caseId: answer.body.id, number: answer.body.number, sentAt: Date.now() });
     report.photos = [];
-  } else if (status === 400 || status === 422 || (status === 403 && answer.body && answer.body.code === "forbidden")) {
-    Object.assign(report, { state: "refused", errors: errorLines(answer.body) });
+  } else if (refusal(status, answer)) {
+    const errors = errorLines(answer.body);
+    Object.assign(report, { state: "refused", errors: errors.length ? errors : [text.refusedStatus.replace("%s", status)] });
   } else {
-    // 401/403 without our code: the session ended. 409: the first try is still running. 5xx, 0: retry.
+    // 401/403 without our code: the session ended. 409: the first try is still running. 5xx, 0: retry,
+    // when the server says (503 + Retry-After: its database is away), no sooner than it asks.
     report.state = "waiting";
-    report.note = status === 401 || status === 403 ? text.needLogin : "";
-    report.nextAt = Date.now() + backoff(report.attempts);
+    report.note = status === 401 || status === 403 ? text.needLogin : status === 503 ? text.serverDown : "";
+    const wait = Math.max(backoff(report.attempts), (answer && answer.retryAfter ? answer.retryAfter : 0) * 1000);
+    report.nextAt = Date.now() + wait;
   }
   await saveReport(report);
 }

@@ -129,8 +129,26 @@ def browser(asgi_server, monkeypatch):
         connections.close_all()
 
 
+# Runs in every page before its own scripts (Playwright injects it past the CSP): each violation of the
+# Content-Security-Policy becomes a console error that names the directive and what was blocked.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile || document.location.href}:${e.lineNumber}`);
+});
+"""
+
+
+def csp_violations(messages: list[str]) -> list[str]:
+    return [m for m in messages if "Content Security Policy" in m]
+
+
 class Watched:
-    """A page whose console errors and uncaught exceptions are collected for the test to check."""
+    """A page whose console errors and uncaught exceptions are collected for the test to check.
+
+    Content-Security-Policy violations are collected too, and fail the test at teardown whatever
+    else it checks (see `open_page`).
+    """
 
     def __init__(self, page):
         self.page = page
@@ -155,17 +173,23 @@ def open_page(browser, asgi_server):
         options.setdefault("locale", "zh-CN")
         options.setdefault("timezone_id", "Asia/Shanghai")
         context = browser.new_context(base_url=asgi_server, **options)
+        context.add_init_script(CSP_WATCH)
         contexts.append(context)
         if user is not None:
             client = Client()
             client.force_login(user)
             cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
             context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": asgi_server}])
-        return Watched(context.new_page())
+        page = Watched(context.new_page())
+        pages.append(page)
+        return page
 
+    pages: list[Watched] = []
     yield make
     for context in contexts:
         context.close()
+    violations = [v for page in pages for v in csp_violations(page.errors)]
+    assert violations == [], violations
 
 
 @pytest.fixture

@@ -32,7 +32,9 @@ def test_a_report_made_offline_waits_and_becomes_exactly_one_case_when_back_onli
         service_workers="block",
     )
     page.goto("/field/")
-    page.wait_for_function("document.body.dataset.categoriesReady === 'true' && document.body.dataset.live === 'open'")
+    page.wait_for_function(
+        "() => document.body.dataset.categoriesReady === 'true' && document.body.dataset.live === 'open'"
+    )
     page.wait_for_selector(f"#tasks li[data-case='{done.pk}']")
 
     page.context.set_offline(True)
@@ -41,7 +43,7 @@ def test_a_report_made_offline_waits_and_becomes_exactly_one_case_when_back_onli
     page.select_option("#report-category", "SJ0401")
     page.fill("#report-description", description)
     page.click("#gps-button")
-    page.wait_for_function("document.body.dataset.located === 'true'")
+    page.wait_for_function("() => document.body.dataset.located === 'true'")
     page.click("#report-form button[type=submit]")
     page.wait_for_selector("#queue li[data-state=waiting]")
     assert "等待发送" in page.inner_text("#queue")
@@ -70,7 +72,7 @@ def test_a_report_made_offline_waits_and_becomes_exactly_one_case_when_back_onli
     assert case.grid_code == "520102001001001"
     assert case.number in sent.inner_text()
     assert lost and lost[0]
-    page.wait_for_function("document.body.dataset.live === 'open'")
+    page.wait_for_function("() => document.body.dataset.live === 'open'")
     page.shot("field-sent")
 
     # Another round of "online" finds nothing left to send.

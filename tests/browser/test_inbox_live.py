@@ -25,7 +25,9 @@ def test_a_filed_case_appears_live_in_the_inbox_and_the_signature_reaches_the_ag
     inbox.shot("login")
     inbox.click("button[type=submit]")
     inbox.wait_for_url("**/inbox/")
-    inbox.wait_for_function("document.body.dataset.live === 'open' && document.body.dataset.inboxReady === 'true'")
+    inbox.wait_for_function(
+        "() => document.body.dataset.live === 'open' && document.body.dataset.inboxReady === 'true'"
+    )
     assert inbox.locator("#inbox-rows tr[data-case]").count() == 0
 
     # An agent files a case through the API.
@@ -66,14 +68,14 @@ def test_a_filed_case_appears_live_in_the_inbox_and_the_signature_reaches_the_ag
     # The agent watches the case page.
     watcher = open_page(agent)
     watcher.goto(f"/cases/{case['id']}/")
-    watcher.wait_for_function("document.body.dataset.live === 'open'")
+    watcher.wait_for_function("() => document.body.dataset.live === 'open'")
     assert watcher.get_attribute("#case-status", "data-status") == "dispatched"
     assert watcher.locator("form[data-action]").count() == 0
 
     # The handler opens the case and signs.
     inbox.click(f"tr[data-case='{case['id']}'] a")
     inbox.wait_for_url(f"**/cases/{case['id']}/")
-    inbox.wait_for_function("document.body.dataset.live === 'open'")
+    inbox.wait_for_function("() => document.body.dataset.live === 'open'")
     inbox.click("form[data-action=sign] button[type=submit]")
     inbox.wait_for_selector("#case-status[data-status=signed]")
     assert "操作成功" in inbox.inner_text("#case-message")
@@ -88,7 +90,7 @@ def test_a_filed_case_appears_live_in_the_inbox_and_the_signature_reaches_the_ag
     inbox.fill("form[data-action=reply] textarea[name=note]", "已劝离摊贩")
     inbox.evaluate("document.querySelector('.case-body').dataset.version = '1'")
     inbox.click("form[data-action=reply] button[type=submit]")
-    inbox.wait_for_function("document.querySelector('.case-body').dataset.version !== '1'")
+    inbox.wait_for_function("() => document.querySelector('.case-body').dataset.version !== '1'")
     assert "已被他人更改" in inbox.inner_text("#case-message")
     assert inbox.get_attribute(".case-body", "data-version") == str(Case.objects.get(pk=case["id"]).version)
     assert Case.objects.get(pk=case["id"]).status == "signed"

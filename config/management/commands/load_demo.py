@@ -8,8 +8,10 @@ import time
 from django.core.management.base import BaseCommand
 
 from dispatch import demo as dispatch_demo
+from dispatch.supervision import demo as supervision_demo
 from grids import demo as grids_demo
 from hotline import demo as hotline_demo
+from hotline import supervision as hotline_supervision
 from partners import demo as partners_demo
 
 
@@ -27,8 +29,14 @@ class Command(BaseCommand):
             ("organisations and people", lambda: partners_demo.load(seed=seed, stdout=self.stdout)),
             ("categories and rules", lambda: dispatch_demo.load(seed=seed, stdout=self.stdout)),
             ("hotline places and Open311 questions", lambda: hotline_demo.load(seed=seed, stdout=self.stdout)),
+            ("supervision: planted misconduct", lambda: self._supervision(seed)),
         ]
         for index, (name, step) in enumerate(steps, start=1):
             self.stdout.write(self.style.MIGRATE_HEADING(f"[{index}/{len(steps)}] {name}"))
             step()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.0f} s."))
+
+    def _supervision(self, seed: int):
+        # The hotline adds its callers to the generated cases before the rules run.
+        planters = [hotline_supervision.plant_demo]
+        return supervision_demo.load(seed=seed, stdout=self.stdout, planters=planters)

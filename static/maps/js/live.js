@@ -7,9 +7,9 @@ const CLOSE_FORBIDDEN = 4403;
 const PING_MS = 25000;
 
 export class LiveSocket {
-  constructor(path, { onHello, onEvent, onReload, onState }) {
+  constructor(path, { onHello, onEvent, onReload, onState, onAlert = () => {} }) {
     this.url = `${window.location.protocol === "https:" ? "wss" : "ws"}://${window.location.host}${path}`;
-    this.handlers = { onHello, onEvent, onReload, onState };
+    this.handlers = { onHello, onEvent, onReload, onState, onAlert };
     this.lastSeq = null;
     this.retry = 0;
     this.socket = null;
@@ -42,6 +42,10 @@ export class LiveSocket {
       case "event":
         this.lastSeq = Math.max(this.lastSeq || 0, message.seq);
         this.handlers.onEvent(message);
+        break;
+      // Early warnings (maps.alerts) are not case events: no seq, nothing to resume.
+      case "alert":
+        this.handlers.onAlert(message);
         break;
       case "reload":
         this.lastSeq = message.seq;

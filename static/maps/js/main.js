@@ -1,5 +1,6 @@
 // Entry point of the supervisor dashboard (一张图): builds the map from our own boundary tiles, puts
 // the open cases on it, fills the panels beside it and keeps all of it current from the live socket.
+import { Alerts, DensityLayer, loadCategoryMix } from "./analytics.js";
 import { attachBoundaryInteraction } from "./boundaries.js";
 import { CaseLayer } from "./cases.js";
 import { LiveSocket } from "./live.js";
@@ -7,6 +8,11 @@ import { addToFeed, loadHotWords, loadOverdue, loadRanking, loadSummary, loadTre
 import { buildStyle } from "./style.js";
 
 const config = JSON.parse(document.getElementById("map-config").textContent);
+
+// Legend colours come as data attributes: the Content-Security-Policy allows no inline style attribute.
+for (const dot of document.querySelectorAll(".legend-cases .dot[data-colour]")) {
+  dot.style.background = dot.dataset.colour;
+}
 const SLOW_REFRESH_MS = 5 * 60 * 1000;
 
 const map = new maplibregl.Map({
@@ -57,14 +63,16 @@ function guarded(name, load) {
   };
 }
 
-function start(cases) {
+function start(cases, alerts) {
   const panels = {
+    alerts: guarded("alerts", () => alerts.load()),
+    categories: guarded("categories", () => loadCategoryMix(config)),
     summary: guarded("summary", () => loadSummary(config)),
     triage: guarded("triage", () => loadTriage(config, cases, notify)),
     overdue: guarded("overdue", () => loadOverdue(config, cases)),
     trend: guarded("trend", () => loadTrend(config)),
     ranking: guarded("ranking", () => loadRanking(config)),
-    hotwords: guarded("hotwords", () => loadHotWords(config)),
+    hotwords: guarded("hotwords", () => loadHotWords(config, cases)),
   };
   const loadCases = () => cases.loadAll().catch(() => notify(config.text.loadFailed));
   const loadEverything = () => {
@@ -74,6 +82,7 @@ function start(cases) {
   for (const id of ["hotwords-district", "hotwords-week"]) {
     document.getElementById(id).addEventListener("change", panels.hotwords);
   }
+  document.getElementById("trend-group").addEventListener("change", panels.trend);
 
   // Events come in bursts (one transaction writes several) and, city-wide, in a steady stream. Markers
   // follow within half a second, the lists at most every two; a timer already set is never pushed
@@ -107,6 +116,7 @@ function start(cases) {
       casesTimer = casesTimer || setTimeout(refreshCases, 400);
       panelsTimer = panelsTimer || setTimeout(refreshPanels, 1500);
     },
+    onAlert: (alert) => alerts.add(alert),
     onState: (state) => {
       const box = document.getElementById("live-status");
       box.dataset.state = state;
@@ -117,6 +127,8 @@ function start(cases) {
   });
   live.connect();
   setInterval(() => {
+    panels.alerts();
+    panels.categories();
     panels.trend();
     panels.ranking();
     panels.hotwords();
@@ -127,12 +139,17 @@ function start(cases) {
 map.on("zoom", showZoom);
 map.on("load", () => {
   showZoom();
+  const alerts = new Alerts(map, config, notify);
+  const density = new DensityLayer(map, config);
   const cases = new CaseLayer(map, config);
   attachBoundaryInteraction(map, config);
   for (const [id, kind] of [["toggle-markers", "markers"], ["toggle-heat", "heat"]]) {
     document.getElementById(id).addEventListener("change", (event) => cases.setVisible(kind, event.target.checked));
   }
-  window.shehuiDashboard = { cases, live: start(cases) };
+  document.getElementById("toggle-density").addEventListener("change", (event) => {
+    density.setVisible(event.target.checked).catch(() => notify(config.text.loadFailed));
+  });
+  window.shehuiDashboard = { cases, alerts, density, live: start(cases, alerts) };
   document.body.dataset.mapReady = "true";
 });
 

@@ -1,6 +1,7 @@
 // The panels beside the map: counts, the triage queue with its dispatch action, the overdue list,
 // the live feed, the opened/closed trend, unit rankings and hot words. Each panel loads from its own
 // endpoint and is reloaded by main.js when live events say something changed.
+import { drawRanking } from "./analytics.js";
 import { debounce, element, errorMessage, format, getJSON, HttpError, localTime, postJSON } from "./api.js";
 
 function replace(list, items, emptyText) {
@@ -224,42 +225,52 @@ export function addToFeed(config, event, cases) {
 // --- trend -------------------------------------------------------------------------------------
 
 let trendChart = null;
+const GROUP_COLOURS = ["#2186eb", "#e12d39", "#3ebd93", "#f0b429", "#9446ed", "#0e7c86", "#f7d070", "#829ab1"];
 
+// Opened and closed per day (or, grouped, the opened counts of the biggest categories or districts)
+// from /maps/api/series/; rest days of the working calendar have grey labels.
 export async function loadTrend(config) {
-  const data = await getJSON(config.api.trend, { days: "30" });
+  const groupBy = document.getElementById("trend-group").value;
+  const data = await getJSON(config.api.series, groupBy ? { group_by: groupBy } : {});
   const box = document.getElementById("trend-chart");
   if (!window.echarts) return;
   if (!trendChart) {
     trendChart = echarts.init(box, null, { renderer: "canvas" });
     window.addEventListener("resize", () => trendChart.resize());
   }
-  trendChart.setOption({
-    animation: false,
-    grid: { left: 32, right: 12, top: 28, bottom: 24 },
-    tooltip: { trigger: "axis" },
-    legend: { data: [config.text.opened, config.text.closed], top: 0, textStyle: { fontSize: 11 } },
-    xAxis: { type: "category", data: data.days.map((day) => day.day.slice(5)), axisLabel: { fontSize: 10 } },
-    yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: 10 } },
-    series: [
-      { name: config.text.opened, type: "line", symbolSize: 4, data: data.days.map((day) => day.opened), itemStyle: { color: "#2186eb" } },
-      { name: config.text.closed, type: "line", symbolSize: 4, data: data.days.map((day) => day.closed), itemStyle: { color: "#3ebd93" } },
-    ],
-  });
+  const line = (name, values, colour) => ({ name, type: "line", symbolSize: 4, data: values, itemStyle: { color: colour } });
+  const series = groupBy
+    ? data.groups.map((group, i) => line(group.label, group.opened, GROUP_COLOURS[i % GROUP_COLOURS.length]))
+    : [line(config.text.opened, data.opened, "#2186eb"), line(config.text.closed, data.closed, "#3ebd93")];
+  trendChart.setOption(
+    {
+      animation: false,
+      grid: { left: 32, right: 12, top: groupBy ? 44 : 28, bottom: 24 },
+      tooltip: { trigger: "axis" },
+      legend: { data: series.map((item) => item.name), top: 0, type: "scroll", textStyle: { fontSize: 11 } },
+      xAxis: {
+        type: "category",
+        data: data.days.map((day) => day.slice(5)),
+        axisLabel: { fontSize: 10, color: (value, index) => (data.working[index] ? "#52606d" : "#bcccdc") },
+      },
+      yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: 10 } },
+      series,
+    },
+    { notMerge: true },
+  );
   box.dataset.days = String(data.days.length);
+  box.dataset.groups = String(groupBy ? data.groups.length : 0);
 }
 
 // --- unit ranking ------------------------------------------------------------------------------
 
-function isoDay(date) {
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-  return local.toISOString().slice(0, 10);
-}
-
 export async function loadRanking(config) {
-  const to = new Date();
-  const from = new Date(to.getTime() - 29 * 86400000);
-  const data = await getJSON(config.api.stats, { from: isoDay(from), to: isoDay(to) });
+  // No dates: the server applies the city's configured evaluation period (admin: 考评设置).
+  const data = await getJSON(config.api.stats);
+  const period = document.getElementById("ranking-period");
+  if (period) period.textContent = `${data.from} – ${data.to}`;
   const scored = data.units.filter((row) => row.score !== null).sort((a, b) => b.score - a.score);
+  drawRanking(config, scored);
   const percent = (value) => (value === null ? "–" : `${Math.round(value * 100)}%`);
   replace(
     document.getElementById("ranking-list"),
@@ -280,20 +291,55 @@ export async function loadRanking(config) {
   );
 }
 
-// --- hot words ---------------------------------------------------------------------------------
+// --- hot topics --------------------------------------------------------------------------------
 
-export async function loadHotWords(config) {
+// The week's topics (maps.topics: jieba with our word list and synonyms) with the change against the
+// week before; a topic opens the list of the cases behind it.
+export async function loadHotWords(config, cases) {
   const district = document.getElementById("hotwords-district").value;
-  const week = document.getElementById("hotwords-week").value;
-  const params = { week };
+  const option = document.getElementById("hotwords-week").selectedOptions[0];
+  const params = { from: option.dataset.from, to: option.dataset.to };
   if (district) params.district = district;
-  const data = await getJSON(config.api.hotwords, params);
+  const data = await getJSON(config.api.topics, params);
   document.getElementById("hotwords-meta").textContent = format(config.text.hotwordsCases, { n: data.cases });
-  const most = Math.max(1, ...data.words.map((row) => row.count));
+  const most = Math.max(1, ...data.topics.map((topic) => topic.count));
+  const behind = document.getElementById("hotwords-cases");
+  behind.replaceChildren();
+  const change = (topic) => {
+    if (!topic.previous) return element("small", { class: "topic-new" }, config.text.topicNew);
+    if (!topic.change) return null;
+    return element("small", { class: topic.change > 0 ? "topic-up" : "topic-down" }, topic.change > 0 ? `↑${topic.change}` : `↓${-topic.change}`);
+  };
+  const show = (topic) => {
+    behind.replaceChildren(
+      element("h3", {}, format(config.text.topicCases, { word: topic.word, n: topic.count })),
+      element(
+        "ol",
+        { dataset: { word: topic.word } },
+        ...topic.cases.map((row) =>
+          element(
+            "li",
+            { dataset: { case: row.id } },
+            element("button", { type: "button", class: "case-link", onclick: () => cases.flyTo(row.id) }, row.number),
+            element("span", { class: "case-desc" }, row.description),
+          ),
+        ),
+      ),
+    );
+  };
   replace(
     document.getElementById("hotwords-list"),
-    data.words.map((row) =>
-      element("li", { style: `font-size:${(0.8 + (0.8 * row.count) / most).toFixed(2)}rem`, title: String(row.count) }, row.word),
+    data.topics.map((topic) =>
+      element(
+        "li",
+        { dataset: { word: topic.word, count: topic.count, change: topic.change } },
+        element(
+          "button",
+          { type: "button", class: "topic", style: `font-size:${(0.8 + (0.8 * topic.count) / most).toFixed(2)}rem`, title: `${topic.count} / ${topic.previous}`, onclick: () => show(topic) },
+          topic.word,
+        ),
+        change(topic),
+      ),
     ),
     config.text.empty,
   );
