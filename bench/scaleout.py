@@ -289,8 +289,13 @@ def report(f: dict, t: list[dict], args, lag: str, load: tuple[float, float]) ->
     return [
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {os.cpu_count()} cores, shared by the "
         "client, both web nodes, both workers, both PostgreSQL clusters and both Redis servers "
-        f"(1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end; above the core count, "
-        "other work on the machine had most of the CPU, and every time below is stretched by it).",
+        f"(1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end"
+        + (
+            "; above the core count, other work on the machine had much of the CPU, and every time below is "
+            "stretched by it)."
+            if max(load) > os.cpu_count()
+            else ")."
+        ),
         f"Command: `.venv/bin/python bench/scaleout.py --seconds {args.seconds:g} --rate {args.rate:g} "
         f"--sockets {args.sockets} --intake-seconds {args.intake_seconds:g} --concurrency {args.concurrency}`. "
         "Demo data, 5,000 grids.",

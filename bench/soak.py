@@ -256,6 +256,7 @@ def log_figures() -> dict:
 
 
 def report(r: dict, args, load: tuple[float, float], before: dict, after: dict) -> list[str]:
+    busy = max(load) > (os.cpu_count() or 1)
     c = r["compare"]
     errors = sum(r["errors"].values())
     ok = errors == 0 and not r["log_errors"] and not r["drops"]
@@ -265,10 +266,11 @@ def report(r: dict, args, load: tuple[float, float], before: dict, after: dict) 
     return [
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {os.cpu_count()} cores, shared by the "
         f"client, {args.nodes} web node(s), a Celery worker, PostgreSQL and Redis (1-minute load average "
-        f"{load[0]:.1f} at the start, {load[1]:.1f} at the end; above the core count, other work on the machine "
-        "had most of the CPU).",
+        f"{load[0]:.1f} at the start, {load[1]:.1f} at the end"
+        + ("; above the core count, other work on the machine had much of the CPU)." if busy else ")."),
         f"Command: `.venv/bin/python bench/soak.py --minutes {args.minutes:g} --rate {args.rate:g} "
-        f"--sockets {args.sockets} --worked {args.worked:g} --nodes {args.nodes}`. Demo data, 5,000 grids; "
+        f"--sockets {args.sockets} --worked {args.worked:g} --nodes {args.nodes} --settle {args.settle:g}`. "
+        "Demo data, 5,000 grids; "
         f"the database held {before['cases']} cases before and {after['cases']} after.",
         "",
         f"{r['sockets']} sockets over {args.nodes} uvicorn node(s) ({r['seeing']} of people who see the bench "
