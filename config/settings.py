@@ -92,8 +92,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a locked-out login into the 429 whatever the view answered.
     "axes.middleware.AxesMiddleware",
-    # Last, so a view's lost database connection becomes a 503 with Retry-After, not a 500.
+    # Near the end, so a view's lost database connection becomes a 503 with Retry-After, not a 500.
     "config.unavailable.DatabaseUnavailableMiddleware",
+    # Last: the read-heavy views may read from the replica (config/db_router.py); its process_exception
+    # runs first, so a failed replica read is retried on the primary before anything becomes a 503.
+    "config.db_router.ReplicaReadsMiddleware",
 ]
 
 # The throttle first: a locked name or address is refused before the password is even checked.
@@ -139,6 +142,58 @@ if DATABASE_POOL_MAX > 0:
 if DATABASES["default"]["ENGINE"] != "django.contrib.gis.db.backends.postgis":
     raise ImproperlyConfigured("DATABASE_URL must use the postgis:// scheme (PostgreSQL with PostGIS).")
 
+# A PostgreSQL streaming replica for the read-heavy pages (config/db_router.py); empty = primary only.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", "")
+# Past this many seconds behind the primary, the replica is left alone until it catches up.
+DATABASE_REPLICA_MAX_LAG = env_number("DATABASE_REPLICA_MAX_LAG", 5.0)
+# How often (seconds) a process asks the replica how far behind it is.
+DATABASE_REPLICA_CHECK_SECONDS = env_number("DATABASE_REPLICA_CHECK_SECONDS", 1.0)
+if DATABASE_REPLICA_MAX_LAG < 0 or DATABASE_REPLICA_CHECK_SECONDS < 0:
+    raise ImproperlyConfigured("DATABASE_REPLICA_MAX_LAG and DATABASE_REPLICA_CHECK_SECONDS must be 0 or more.")
+if DATABASE_REPLICA_URL:
+    try:
+        replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASE_CONN_MAX_AGE)
+    except Exception as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL is not a database URL: {DATABASE_REPLICA_URL!r} ({exc})."
+        ) from None
+    if replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the postgis:// scheme, like DATABASE_URL.")
+    replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    options = replica.setdefault("OPTIONS", {})
+    # A replica that went away must cost a read a moment, not the whole request.
+    options.setdefault("connect_timeout", 2)
+    if "pool" in DATABASES["default"].get("OPTIONS", {}):
+        options["pool"] = dict(DATABASES["default"]["OPTIONS"]["pool"])
+    # Tests read their one test database through both aliases.
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = replica
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+# Views (URL names) whose GET/HEAD may read from the replica: the map and tiles, the dashboard feeds,
+# case lists and rankings. Everything else, and every write, reads the primary.
+DATABASE_REPLICA_VIEWS = frozenset(
+    {
+        "maps:supervisor",
+        "maps:config",
+        "maps:tile",
+        "maps:api-cases",
+        "maps:api-summary",
+        "maps:api-triage",
+        "maps:api-overdue",
+        "maps:api-trend",
+        "maps:api-hotwords",
+        "maps:api-topics",
+        "maps:api-alerts",
+        "maps:api-series",
+        "maps:api-categories",
+        "maps:api-density",
+        "case-list",
+        "stats-units",
+        "pages:inbox",
+        "pages:inbox-sla",
+    }
+)
+
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL must start with redis://, not {REDIS_URL!r}.")
@@ -153,11 +208,20 @@ CACHES = {
     }
 }
 
+# The channel layer may spread its groups over several Redis servers (comma-separated); every web
+# node must list the same ones in the same order, since a group's server is picked by hashing its name.
+CHANNEL_REDIS_URLS = [u.strip() for u in env("CHANNEL_REDIS_URLS", REDIS_URL).split(",") if u.strip()]
+for url in CHANNEL_REDIS_URLS:
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"CHANNEL_REDIS_URLS must list redis:// URLs, not {url!r}.")
+if not CHANNEL_REDIS_URLS:
+    raise ImproperlyConfigured("CHANNEL_REDIS_URLS must name at least one Redis URL.")
+
 CHANNEL_LAYERS = {
     "default": {
         # The Pub/Sub layer keeps a group send one PUBLISH however many groups exist.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CACHE_PREFIX", "shehui")},
+        "CONFIG": {"hosts": CHANNEL_REDIS_URLS, "prefix": env("CACHE_PREFIX", "shehui")},
     }
 }
 
