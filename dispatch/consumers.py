@@ -39,6 +39,13 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
+def _read(func):
+    """`func` on a pooled thread of its own, not the one thread Django runs every sync view on: under
+    load a socket's re-check would otherwise queue behind the process's HTTP requests, and the
+    events waiting on it reach the page minutes late (bench/soak.py showed it)."""
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
 def _current_groups(user_id: int) -> list[str]:
     # User, memberships and grids in one statement: thousands of sockets re-read on a timer.
     return live.group_names_for_user(user_with_roles(user_id))
@@ -87,7 +94,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.sent: OrderedDict[int, None] = OrderedDict()
         self.check_lock = asyncio.Lock()
         self.refreshing: asyncio.Future | None = None
-        groups, newest = await database_sync_to_async(_opening)(user)
+        groups, newest = await _read(_opening)(user)
         self.checked_at = time.monotonic()
         if not groups:
             await self.accept()
@@ -161,14 +168,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         limit = settings.LIVE_REPLAY_LIMIT
         try:
-            result = await database_sync_to_async(_missed_events)(self.user_id, after_seq, limit)
+            result = await _read(_missed_events)(self.user_id, after_seq, limit)
         except DatabaseError:
             # Nothing can be replayed now; the client resumes again when the status clears.
             await live_status.report(live_status.DATABASE)
             await self.send_json(live_status.message())
             return
         if result is None:
-            await self.send_json({"type": "reload", "seq": await database_sync_to_async(_newest_seq)()})
+            await self.send_json({"type": "reload", "seq": await _read(_newest_seq)()})
             return
         payloads = result
         last = after_seq
@@ -202,7 +209,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # The watchdog runs beside the message handlers; one membership change at a time.
         async with self.check_lock:
             try:
-                groups = await database_sync_to_async(_current_groups)(self.user_id)
+                groups = await _read(_current_groups)(self.user_id)
             except DatabaseError:
                 # Keep the socket and its groups: memberships cannot have changed while nobody can write.
                 await live_status.report(live_status.DATABASE)
