@@ -102,7 +102,9 @@ def test_a_503_waits_out_its_retry_after_and_a_4xx_is_shown_to_the_worker(world,
         service_workers="block",
     )
     page.goto("/field/")
-    page.wait_for_function("document.body.dataset.categoriesReady === 'true' && document.body.dataset.live === 'open'")
+    page.wait_for_function(
+        "() => document.body.dataset.categoriesReady === 'true' && document.body.dataset.live === 'open'"
+    )
     posts = []
     answers = {
         "数据库中断": [
@@ -131,11 +133,11 @@ def test_a_503_waits_out_its_retry_after_and_a_4xx_is_shown_to_the_worker(world,
         page.select_option("#report-category", "SJ0401")
         page.fill("#report-description", description)
         page.click("#gps-button")
-        page.wait_for_function("document.body.dataset.located === 'true'")
+        page.wait_for_function("() => document.body.dataset.located === 'true'")
         page.click("#report-form button[type=submit]")
 
     report("数据库中断时上报的井盖问题")
-    page.wait_for_function("document.querySelector('#queue').innerText.includes('服务器暂时不可用')")
+    page.wait_for_function("() => document.querySelector('#queue').innerText.includes('服务器暂时不可用')")
     assert page.query_selector("#queue li[data-state=waiting]")
     page.wait_for_selector("#queue li[data-state=sent]", timeout=20000)
     assert Case.objects.filter(description="数据库中断时上报的井盖问题").count() == 1
