@@ -709,7 +709,7 @@ def report(results: dict, args, lead: dict) -> list[str]:
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}; client, 2 uvicorn servers (DATABASE_POOL_MAX={args.pool} each), "
         f"PostgreSQL and Redis share the machine (1-minute load average {results['load'][0]:.1f} at the start, "
-        f"{results['load'][1]:.1f} at the end; other work was running too).",
+        f"{results['load'][1]:.1f} at the end).",
         "Command: `.venv/bin/python bench/intake.py` "
         f"(--seconds {args.seconds:g} --concurrency {args.concurrency} --rate {args.rate:g} "
         f"--sockets {args.sockets} --idle-sockets {args.idle_sockets} --pool {args.pool}). Demo data, 5,000 grids.",
