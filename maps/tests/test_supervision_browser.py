@@ -5,20 +5,14 @@ finding and adds an explanation. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
-from django.conf import settings
 
 from dispatch.supervision import services
 from dispatch.supervision.models import Finding
 from dispatch.tests import conftest as cases
 from dispatch.tests.supervision import conftest as supervision_world
-from maps.tests.browser import ARTIFACTS, _database_url, assert_clean, chromium_page, off_the_loop, screenshot
+from maps.tests import browser
+from maps.tests.browser import assert_clean, chromium_page, off_the_loop, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,55 +21,8 @@ agent = cases.agent
 supervisor = cases.supervisor
 media = cases.media
 planted = supervision_world.planted
+asgi_server = browser.asgi_server
 WAIT = 20000
-
-
-def _port() -> int:
-    # This machine's convention for servers a test starts: a free port in 8400-8499.
-    for port in range(8400, 8500):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail("no free port in 8400-8499")
-
-
-@pytest.fixture(scope="module")
-def page_server(django_db_setup):
-    """An HTTP server on the test database (the pages here need no websocket)."""
-    port = _port()
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "true", "DATABASE_POOL_MAX": "0"}
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "supervision-server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail("the server stopped at start; see test-artifacts/supervision-server.log")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the server did not start within 30 s")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture
@@ -85,10 +32,10 @@ def findings(planted):
     return plan
 
 
-def test_a_supervisor_filters_opens_and_dismisses_a_finding_only_with_a_reason(page_server, findings, supervisor):
+def test_a_supervisor_filters_opens_and_dismisses_a_finding_only_with_a_reason(asgi_server, findings, supervisor):
     finding = Finding.objects.get(rule__code="return_rate")
-    with chromium_page(page_server, user=supervisor) as page:
-        page.goto(page_server + "/maps/supervision/")
+    with chromium_page(asgi_server, user=supervisor) as page:
+        page.goto(asgi_server + "/maps/supervision/")
         rows = page.locator("#findings tbody tr[data-finding]")
         assert rows.count() == 10
         screenshot(page, "supervision-list", full_page=True)
@@ -118,11 +65,11 @@ def test_a_supervisor_filters_opens_and_dismisses_a_finding_only_with_a_reason(p
     assert off_the_loop(lambda: Finding.objects.get(pk=finding.pk).status) == "dismissed"
 
 
-def test_a_units_handler_sees_their_units_finding_and_explains_it(page_server, findings):
+def test_a_units_handler_sees_their_units_finding_and_explains_it(asgi_server, findings):
     unit = findings.planted["signed_idle"][0]
     handler = findings.handlers[unit.pk]
-    with chromium_page(page_server, user=handler) as page:
-        page.goto(page_server + "/maps/supervision/")
+    with chromium_page(asgi_server, user=handler) as page:
+        page.goto(asgi_server + "/maps/supervision/")
         rows = page.locator("#findings tbody tr[data-finding]")
         assert rows.count() == 1
         assert page.locator("#run-rules").count() == 0
