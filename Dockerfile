@@ -12,4 +12,4 @@ RUN DEBUG=true python manage.py collectstatic --noinput -v 0
 
 ENV PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--ws-per-message-deflate", "false"]

@@ -195,6 +195,7 @@ class Servers:
         for port in PORTS:
             cmd = [UVICORN, "config.asgi:application", "--host", HOST, "--port", str(port)]
             cmd += ["--no-access-log", "--log-level", "warning", "--backlog", "8192"]
+            cmd += ["--ws-per-message-deflate", "false"]
             self.procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env))
         deadline = time.monotonic() + 60
         for port in PORTS:

@@ -31,7 +31,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# As bench/intake.py's servers run: production settings (DEBUG off), the per-user write limit lifted
+# (300 POSTs in seconds would hit it), plain HTTP on the test client.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.intake_settings")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "bench-profile-only-" + uuid.uuid4().hex)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## intake profile"
 POINT = (106.7123, 26.5880)  # a 云岩区 grid; BJ0104 there routes to 云岩区城市管理局

@@ -154,7 +154,7 @@ class Stack:
 
     def node(self, port: int) -> Proc:
         cmd = [UVICORN, "config.asgi:application", "--host", HOST, "--port", str(port)]
-        cmd += ["--no-access-log", "--log-level", "warning", "--backlog", "8192"]
+        cmd += ["--no-access-log", "--log-level", "warning", "--backlog", "8192", "--ws-per-message-deflate", "false"]
         proc = self._start(f"web-{port}", cmd, self.env)
 
         def up() -> bool:

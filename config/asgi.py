@@ -1,14 +1,21 @@
 import os
 from urllib.parse import parse_qs
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # The ASGI server keeps a psycopg pool by default: a new connection per request cost case intake more
 # than its queries (bench/RESULTS.md, ## intake); DATABASE_POOL_MAX=0 turns it off. Tests and
 # management commands keep the settings default.
 os.environ.setdefault("DATABASE_POOL_MAX", "8")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from django.conf import settings  # noqa: E402
+
+from config.asgi_http import KeptThreadsASGIHandler  # noqa: E402
+
+# One kept thread per pooled connection (config/asgi_http.py says why not Django's own handler).
+django_asgi_app = KeptThreadsASGIHandler(size=settings.DATABASE_POOL_MAX or 8)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402

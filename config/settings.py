@@ -334,7 +334,7 @@ REST_FRAMEWORK = {
         "dispatch.parsers.LimitedMultiPartParser",
     ],
     # Per-user limits on writes (dispatch/throttles.py); reads are not limited.
-    "DEFAULT_THROTTLE_CLASSES": ["dispatch.throttles.WriteBurstThrottle", "dispatch.throttles.WriteSustainedThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["dispatch.throttles.WriteThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
 }

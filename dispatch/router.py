@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as N_
 
 from dispatch.rules import RoutingTables, tables
+from partners.models import Department
 
 OWNER = "owner"
 TERRITORY = "territory"
@@ -104,7 +105,7 @@ def unit_dict(unit) -> dict[str, Any] | None:
         "code": unit.code,
         "name": unit.name,
         "department": unit.department,
-        "department_label": str(unit.get_department_display()),
+        "department_label": str(Department(unit.department).label),
         "level": unit.level,
     }
 

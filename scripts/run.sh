@@ -14,7 +14,7 @@ mkdir -p var
 
 names=(web worker beat)
 declare -A cmd pid started crashes backoff next_start
-cmd[web]=".venv/bin/uvicorn config.asgi:application --host $HOST --port $PORT --no-access-log"
+cmd[web]=".venv/bin/uvicorn config.asgi:application --host $HOST --port $PORT --no-access-log --ws-per-message-deflate false"
 cmd[worker]=".venv/bin/celery -A config worker --loglevel INFO --concurrency 2 --hostname worker@%h"
 cmd[beat]=".venv/bin/celery -A config beat --loglevel INFO --schedule var/celerybeat-schedule"
 

@@ -45,6 +45,8 @@ def test_commands_run_the_real_processes():
     assert "postgis" in services["db"]["image"]
     assert "migrate" in services["web"]["command"] and "load_demo" in services["web"]["command"]
     assert "config.asgi:application" in services["web"]["command"]
+    # Live messages are a few hundred bytes: compressing each costs the event loop more than it saves.
+    assert "--ws-per-message-deflate false" in services["web"]["command"]
     assert services["worker"]["command"].startswith("celery -A config worker")
     assert services["beat"]["command"].startswith("celery -A config beat")
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
