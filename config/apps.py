@@ -1,3 +1,5 @@
+"""The config app, so the project-wide `load_demo` command is found."""
+
 from django.apps import AppConfig
 
 

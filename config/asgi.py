@@ -1,3 +1,5 @@
+"""ASGI entry point: HTTP through the kept-threads handler, websockets through Channels."""
+
 import os
 from urllib.parse import parse_qs
 

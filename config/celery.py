@@ -1,3 +1,5 @@
+"""The Celery app: configured from Django's settings, finding every app's tasks, quiet about routine ones."""
+
 import logging
 import os
 

@@ -1,3 +1,5 @@
+"""WSGI entry point, for tools that need one; the servers run config/asgi.py."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

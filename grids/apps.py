@@ -1,3 +1,5 @@
+"""The grids app: areas, grids, coordinate systems and the locator."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""API routes of the geography: areas and the locator."""
+
 from django.urls import path
 
 from grids.api import AreaDetailApi, AreaListApi, LocateApi, LocateBatchApi

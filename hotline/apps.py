@@ -1,3 +1,5 @@
+"""The hotline app: 12345 calls, callers, callbacks and Open311."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""API routes of the hotline console."""
+
 from django.urls import path
 
 from hotline import api

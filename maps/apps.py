@@ -1,3 +1,5 @@
+"""The maps app: map pages, tiles, the dashboard and analytics."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Routes of the map pages, the dashboard's API, tiles, exports and reports."""
+
 from django.urls import path, re_path
 
 from maps import api, supervision, views

@@ -1,3 +1,5 @@
+"""The partners app: government units, partner organisations, people and their roles."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

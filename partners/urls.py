@@ -1,3 +1,5 @@
+"""API routes of the organisations directory."""
+
 from django.urls import path
 
 from partners.api import OrganizationListApi
