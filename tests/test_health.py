@@ -1,3 +1,5 @@
+"""/healthz: ok when the database, Redis and a worker answer; names whichever does not."""
+
 import subprocess
 import sys
 import time

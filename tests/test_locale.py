@@ -1,3 +1,5 @@
+"""Chinese by default, English when asked, in the API and in pages."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db

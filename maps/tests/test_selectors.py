@@ -1,3 +1,5 @@
+"""What the tile selectors draw: the right areas at the right zooms."""
+
 import pytest
 
 from maps import selectors

@@ -1,3 +1,5 @@
+"""Vector tiles and the boundaries bundle as served: caching, 204s, zoom limits."""
+
 import re
 from pathlib import Path
 

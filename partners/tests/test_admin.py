@@ -1,3 +1,5 @@
+"""The admin pages of units and partners, map widget included."""
+
 import json
 import re
 

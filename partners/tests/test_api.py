@@ -1,3 +1,5 @@
+"""The organisations directory API: who may list it, its rows and filters."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

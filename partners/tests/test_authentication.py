@@ -1,3 +1,5 @@
+"""Token sign-in: the user and their roles in one statement, refusals as DRF gives them."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -1,3 +1,5 @@
+"""The demo directory: 510 units and 2,859 partners, shaped like Guiyang's."""
+
 from collections import Counter
 
 import pytest

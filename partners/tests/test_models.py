@@ -1,3 +1,5 @@
+"""What a unit and a partner must be: territory of their level, one active unit per department, known capabilities."""
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError

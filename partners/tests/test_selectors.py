@@ -1,3 +1,5 @@
+"""Who is what: the roles a person's memberships give them."""
+
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.cache import cache
