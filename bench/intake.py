@@ -30,6 +30,9 @@ push_p99_ms, publish_p50_ms, redis_p50_ms, queries_per_post (and the load averag
 A full run replaces the `## intake` section of bench/RESULTS.md, beside the figures from before the
 speed work (BEFORE). The machine is shared by client, servers, PostgreSQL and Redis; compare each
 run's cases with its own bare baselines, and read them with its load average (printed).
+
+One module, though long: a benchmark a reader runs and reads as one script (servers, clients,
+phases, the report) and imports nothing from the rest of bench/.
 """
 
 from __future__ import annotations

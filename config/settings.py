@@ -2,6 +2,9 @@
 
 Every value has a working local default, so `make demo` needs no configuration. A wrong value
 stops the process at start with a sentence that says which variable is wrong.
+
+One module, though long: settings are read from the environment in one place, so that every
+variable the project reads, with its default and its check, can be found here.
 """
 
 import os

@@ -15,6 +15,9 @@ join the neighbour they share the longest edge with, so every unit is one polygo
 
 `generate` is pure (no database) and deterministic: the same ``grids`` and ``seed`` give the same
 codes, names and coordinates. `load` writes it through the grids services and is idempotent.
+
+One module, though long: the partition is one algorithm (seeding, Voronoi, noding, assigning
+faces, naming) whose steps only make sense together; none of it is used outside the demo.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ so a bad file changes nothing.
 Upserts go through COPY into a temporary table and one ``INSERT … ON CONFLICT (code) DO UPDATE …
 WHERE <something changed>``: 50,000 grid polygons take seconds, and a second run of the same data
 touches no row (``updated_at`` stays, the locator is not invalidated).
+
+One module, though long: the import is one pipeline (read, check, convert, repair, upsert) whose
+stages share their field rules and error texts; split, each part would import the others.
 """
 
 from __future__ import annotations

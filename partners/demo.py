@@ -8,6 +8,9 @@
 
 Idempotent: rows are upserted by code and only differences are written, so a second run with the same
 geography and seed changes nothing. Deterministic for a seed.
+
+One module, though long: it is mostly data (the departments of each level, partner kinds and the
+names they take), read top to bottom beside the two functions that lay it out.
 """
 
 from __future__ import annotations

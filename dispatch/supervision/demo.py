@@ -11,6 +11,9 @@ event kinds, same `data` keys, same assignment fields): the services stamp every
 moment they run, so a history of the past cannot come from them. Inserts only — the event log still
 refuses any UPDATE or DELETE. Demo case numbers start with `DM`; their presence makes `load`
 idempotent.
+
+One module, though long: each planted behaviour is a small variation on the same lifecycle writer,
+and they are meant to be read against each other and against the rules they trip.
 """
 
 from __future__ import annotations

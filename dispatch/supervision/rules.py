@@ -9,6 +9,9 @@ Who did something is read from the log itself where the log says it (a return na
 returned, an SLA mark names the unit that was late, an event names its actor). Where it does not (a
 reply names its assignment, an extension request only its case), the unit is the case's lead at that
 moment, from the assignments' dispatch times: a case's lead assignments never overlap.
+
+One module, though long: each rule is a short function beside its description in `RULES`; keeping
+them together lets a reader compare how the rules read the log.
 """
 
 from __future__ import annotations
