@@ -1,6 +1,6 @@
-"""Reads of the live push: the socket's groups, the newest seq, a resume's replay, events read back after commit.
+"""Reads of the live push: token login, a socket's groups, the newest seq, a resume's replay, events read back.
 
-The consumer runs each of these on a database thread; none is called from the event loop itself.
+The socket and its token login run each of these on a database thread, never on the event loop itself.
 """
 
 from __future__ import annotations
@@ -8,12 +8,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
 
 from dispatch.live.groups import group_names_for_case, group_names_for_user
 from dispatch.live.messages import event_payload
 from dispatch.models import Assignment, CaseEvent
 from dispatch.selectors import visible_cases
 from partners.selectors import user_with_roles
+
+
+def token_user(key: str):
+    """The active user whose API token is `key`, or None: how a socket that brings `?token=` logs in."""
+    token = Token.objects.select_related("user").filter(key=key).first()
+    # Same rule as DRF's TokenAuthentication: a deactivated user's token opens nothing.
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
 
 
 def newest_seq() -> int:
