@@ -1,161 +1,20 @@
-"""Unit evaluation (三率 and friends) per period, in aggregate SQL: a fixed number of queries for any
-number of units. The formulas are stated in docs/evaluation.md; in short, for unit U and the period P
-(whole days in Asia/Shanghai, both ends included), counting only cases from the city's channels:
-
-- 响应率 response    = signed in time / dispatched
-- 解决率 resolution  = resolved / due
-- 满意率 satisfaction = satisfied callbacks / callbacks
-- 按期结案率 on-time closure = closed cases U replied to by the deadline / closed cases U led
-- 返工率 rework      = failed verifications / verifications
-- 退单率 return      = returned / dispatched
-- score = weighted mean of the three 率 over those with data, × 100
-
-The weights, the default period and the channels that count are the city's `EvaluationSettings`
-(admin), or `EVALUATION_WEIGHTS`, the last 30 days and every channel where the city has none
-(`evaluation_config`).
-
-A rate whose denominator is zero is None ("no data"), never 0 % or 100 %, and the score leaves it out
-(re-weighting the others); with none of the three the score is None.
-"""
+"""`evaluate_units`: every unit's counts for a period in aggregate SQL (formulas in docs/evaluation.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from dispatch.models import Assignment, Case, CaseEvent, EvaluationSettings
+from dispatch.evaluation.config import EvaluationConfig, evaluation_config, period_bounds
+from dispatch.evaluation.scores import COUNTS, UnitEvaluation
+from dispatch.models import Assignment, CaseEvent
+from partners.models import Unit
 
-A = Assignment.Status
-K = CaseEvent.Kind
-
-COUNTS = (
-    "dispatched",
-    "signed_in_time",
-    "returned",
-    "due",
-    "resolved",
-    "closed",
-    "closed_on_time",
-    "verifications",
-    "reworks",
-    "callbacks",
-    "satisfied",
-)
-# rate name -> (numerator, denominator)
-RATES = {
-    "response_rate": ("signed_in_time", "dispatched"),
-    "resolution_rate": ("resolved", "due"),
-    "satisfaction_rate": ("satisfied", "callbacks"),
-    "on_time_closure_rate": ("closed_on_time", "closed"),
-    "rework_rate": ("reworks", "verifications"),
-    "return_rate": ("returned", "dispatched"),
-}
-# EVALUATION_WEIGHTS key -> rate
-SCORED = {"response": "response_rate", "resolution": "resolution_rate", "satisfaction": "satisfaction_rate"}
-
-
-@dataclass(frozen=True)
-class EvaluationConfig:
-    """A city's evaluation settings, or the environment's defaults (`city_code` None: every unit)."""
-
-    weights: dict[str, float]
-    period: str = EvaluationSettings.Period.DAYS
-    period_days: int = 30
-    channels: tuple[str, ...] = tuple(Case.Source.values)
-    city_code: str | None = None
-
-    @property
-    def all_channels(self) -> bool:
-        return set(self.channels) >= set(Case.Source.values)
-
-    def default_period(self, today: dt.date) -> tuple[dt.date, dt.date]:
-        """The period to evaluate when none is asked for: the configured one, up to `today` included."""
-        if self.period == EvaluationSettings.Period.WEEK:
-            return today - dt.timedelta(days=today.weekday()), today
-        if self.period == EvaluationSettings.Period.MONTH:
-            return today.replace(day=1), today
-        if self.period == EvaluationSettings.Period.QUARTER:
-            return dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
-        return today - dt.timedelta(days=self.period_days - 1), today
-
-    def as_dict(self) -> dict:
-        return {
-            "weights": dict(self.weights),
-            "period": self.period,
-            "period_days": self.period_days,
-            "channels": list(self.channels),
-            "city": self.city_code,
-        }
-
-
-def _from_row(row: EvaluationSettings) -> EvaluationConfig:
-    return EvaluationConfig(
-        weights=row.weights,
-        period=row.period,
-        period_days=row.period_days,
-        channels=tuple(row.channels),
-        city_code=row.city.code,
-    )
-
-
-def evaluation_config(*, city_code: str | None = None) -> EvaluationConfig:
-    """The settings of city `city_code`, or of the only city with settings; else the defaults. One query.
-
-    With several cities configured and none named, the defaults apply to every unit: name the city.
-    """
-    rows = EvaluationSettings.objects.select_related("city")
-    if city_code:
-        row = rows.filter(city__code=city_code).first()
-        if row is None:
-            return EvaluationConfig(weights=dict(settings.EVALUATION_WEIGHTS), city_code=city_code)
-        return _from_row(row)
-    found = list(rows[:2])
-    if len(found) == 1:
-        return _from_row(found[0])
-    return EvaluationConfig(weights=dict(settings.EVALUATION_WEIGHTS))
-
-
-def local_today() -> dt.date:
-    return timezone.now().astimezone(ZoneInfo(settings.SLA_TIME_ZONE)).date()
-
-
-@dataclass
-class UnitEvaluation:
-    unit_id: int
-    unit: dict
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
-    weights: dict[str, float] = field(default_factory=lambda: dict(settings.EVALUATION_WEIGHTS))
-
-    @property
-    def rates(self) -> dict[str, float | None]:
-        return {
-            name: (self.counts[num] / self.counts[den] if self.counts[den] else None)
-            for name, (num, den) in RATES.items()
-        }
-
-    @property
-    def score(self) -> float | None:
-        rates = self.rates
-        weights = self.weights
-        used = {key: weights[key] for key, rate in SCORED.items() if rates[rate] is not None and weights[key] > 0}
-        total = sum(used.values())
-        if not total:
-            return None
-        return 100 * sum(weight * rates[SCORED[key]] for key, weight in used.items()) / total
-
-
-def period_bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of whole days `date_from`..`date_to` in Asia/Shanghai."""
-    tz = ZoneInfo(settings.SLA_TIME_ZONE)
-    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    return start, end
+Status = Assignment.Status
+Kind = CaseEvent.Kind
 
 
 def evaluate_units(
@@ -172,8 +31,6 @@ def evaluate_units(
     that city's units count; only cases from `config.channels` count. Sorted best score first (units
     without a score last), then by name. Three queries.
     """
-    from partners.models import Unit
-
     config = config or evaluation_config()
     now = now or timezone.now()
     start, end = period_bounds(date_from, date_to)
@@ -184,13 +41,13 @@ def evaluate_units(
         return Q(**{f"{name}__gte": start, f"{name}__lt": end})
 
     # Taken back by a dispatcher before the unit signed: not the unit's to answer for.
-    withdrawn_unsigned = Q(status=A.WITHDRAWN, signed_at__isnull=True)
-    still_in_time = Q(signed_at__isnull=True, sign_due__gt=now) & ~Q(status=A.RETURNED)
+    withdrawn_unsigned = Q(status=Status.WITHDRAWN, signed_at__isnull=True)
+    still_in_time = Q(signed_at__isnull=True, sign_due__gt=now) & ~Q(status=Status.RETURNED)
     dispatched = in_period("dispatched_at") & ~withdrawn_unsigned & ~still_in_time
     signed_in_time = Q(signed_at__isnull=False) & (Q(sign_due__isnull=True) | Q(signed_at__lte=F("sign_due")))
-    due = in_period("reply_due") & Q(reply_due__lte=now) & ~Q(status=A.RETURNED)
-    due &= ~Q(status=A.WITHDRAWN, replied_at__isnull=True)
-    closed = Q(role=Assignment.Role.LEAD, status=A.REPLIED) & in_period("case__closed_at")
+    due = in_period("reply_due") & Q(reply_due__lte=now) & ~Q(status=Status.RETURNED)
+    due &= ~Q(status=Status.WITHDRAWN, replied_at__isnull=True)
+    closed = Q(role=Assignment.Role.LEAD, status=Status.REPLIED) & in_period("case__closed_at")
     on_time = Q(replied_at__lte=F("reply_due"))
 
     assignments = Assignment.objects.filter(unit__isnull=False).filter(
@@ -205,7 +62,7 @@ def evaluate_units(
     for row in assignments.values("unit_id").annotate(
         dispatched=Count("id", filter=dispatched),
         signed_in_time=Count("id", filter=dispatched & signed_in_time),
-        returned=Count("id", filter=dispatched & Q(status=A.RETURNED)),
+        returned=Count("id", filter=dispatched & Q(status=Status.RETURNED)),
         due=Count("id", filter=due),
         resolved=Count("id", filter=due & Q(replied_at__isnull=False)),
         closed=Count("id", filter=closed),
@@ -215,7 +72,9 @@ def evaluate_units(
 
     # Verification outcomes and callbacks judge the case's lead unit.
     events = CaseEvent.objects.filter(
-        in_period("at"), kind__in=[K.VERIFIED, K.REWORK, K.REVISITED, K.REOPENED], case__lead_unit__isnull=False
+        in_period("at"),
+        kind__in=[Kind.VERIFIED, Kind.REWORK, Kind.REVISITED, Kind.REOPENED],
+        case__lead_unit__isnull=False,
     )
     if wanted is not None:
         events = events.filter(case__lead_unit_id__in=wanted)
@@ -224,10 +83,10 @@ def evaluate_units(
     if config.city_code:
         events = events.filter(case__lead_unit__area__code__startswith=_city_prefix(config.city_code))
     for row in events.values(unit_id=F("case__lead_unit_id")).annotate(
-        verifications=Count("id", filter=Q(kind__in=[K.VERIFIED, K.REWORK])),
-        reworks=Count("id", filter=Q(kind=K.REWORK)),
-        callbacks=Count("id", filter=Q(kind__in=[K.REVISITED, K.REOPENED])),
-        satisfied=Count("id", filter=Q(kind=K.REVISITED)),
+        verifications=Count("id", filter=Q(kind__in=[Kind.VERIFIED, Kind.REWORK])),
+        reworks=Count("id", filter=Q(kind=Kind.REWORK)),
+        callbacks=Count("id", filter=Q(kind__in=[Kind.REVISITED, Kind.REOPENED])),
+        satisfied=Count("id", filter=Q(kind=Kind.REVISITED)),
     ):
         results.setdefault(row.pop("unit_id"), dict.fromkeys(COUNTS, 0)).update(row)
 
