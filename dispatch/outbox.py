@@ -143,7 +143,9 @@ def enqueue_on_commit(task: str, **kwargs) -> TaskOutbox:
 
 
 def _send(row: TaskOutbox) -> bool:
-    from dispatch import tasks  # noqa: F401  (registers the task names before they are looked up)
+    # Registers the task names before they are looked up; imported here because dispatch.tasks
+    # imports this module for `claimed` and `relay`.
+    from dispatch import tasks  # noqa: F401
 
     # No retries inside kombu (they would hold the caller for seconds): a refused send is the relay's.
     options = {**(current_app.conf.broker_transport_options or {}), "max_retries": 0}
