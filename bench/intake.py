@@ -504,9 +504,10 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
     for client in clients:
         client.close()
 
-    # The delivery half alone: this process publishes the way dispatch.live does after a commit (one
+    # The delivery half alone: this process publishes the way dispatch.live.publisher does after a commit (one
     # pipelined PUBLISH per group of a case of the watched unit), the servers deliver to the sockets.
     from dispatch import live
+    from dispatch.live import publisher
 
     probe_groups = [live.group_name(live.ALL), live.group_name(live.UNIT, setup["lead"]["id"])]
     probe_groups.append(live.group_name(live.DISTRICT, DISTRICT))
@@ -519,7 +520,7 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
         if delay > 0:
             await asyncio.sleep(delay)
         probe = {"type": "event", "kind": "bench-probe", "seq": 10**15 + n, "sent": time.time()}
-        await loop.run_in_executor(None, live.publish_now_unsafe, [(probe, probe_groups)])
+        await loop.run_in_executor(None, publisher.publish_now_unsafe, [(probe, probe_groups)])
     deadline = time.perf_counter() + 5
     while time.perf_counter() < deadline and len(probes) < probe_count * len(watched):
         await asyncio.sleep(0.05)

@@ -51,7 +51,7 @@ STEPS = [
     ("route", [("dispatch/services/cases.py", "_route")]),
     ("open_case: checks and writes", [("dispatch/services/cases.py", "open_case")]),
     ("201 body", [("dispatch/api_cases.py", "_detail_or_summary"), ("dispatch/api_cases.py", "_created_body")]),
-    ("live publish after commit", [("dispatch/live.py", "_publish_pending"), ("dispatch/live.py", "publish_pending")]),
+    ("live publish after commit", [("dispatch/live/publisher.py", "_publish_pending")]),
     ("rendering", [("rest_framework/response.py", "rendered_content")]),
 ]
 WAIT = [("psycopg/connection.py", "wait"), ("psycopg/cursor.py", "execute"), ("psycopg/connection.py", "execute")]

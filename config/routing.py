@@ -1,7 +1,7 @@
-"""Websocket routes: one live endpoint (DESIGN §7, docs/cases.md "Live protocol")."""
+"""Websocket routes: one live endpoint (protocol in docs/live.md, "Live protocol")."""
 
 from django.urls import path
 
-from dispatch.consumers import LiveConsumer
+from dispatch.live.consumer import LiveConsumer
 
 websocket_urlpatterns = [path("ws/live/", LiveConsumer.as_asgi())]

@@ -235,7 +235,7 @@ LIVE_RECHECK_SECONDS = env_number("LIVE_RECHECK_SECONDS", 10.0)
 # How often (seconds) an idle socket re-checks that its user is still active; 0 = never.
 LIVE_SESSION_CHECK_SECONDS = env_number("LIVE_SESSION_CHECK_SECONDS", 300.0)
 # How often (seconds) a server with open sockets checks that PostgreSQL and Redis answer, to tell
-# the sockets it is degraded (dispatch/live_status.py).
+# the sockets it is degraded (dispatch/live/status.py).
 LIVE_STATUS_SECONDS = env_number("LIVE_STATUS_SECONDS", 5.0)
 if LIVE_STATUS_SECONDS <= 0:
     raise ImproperlyConfigured(f"LIVE_STATUS_SECONDS must be positive, not {LIVE_STATUS_SECONDS}.")
@@ -444,7 +444,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = env_number("IDEMPOTENCY_KEY_TTL_HOURS", 24.0)
 if IDEMPOTENCY_KEY_TTL_HOURS <= 0:
     raise ImproperlyConfigured(f"IDEMPOTENCY_KEY_TTL_HOURS must be positive, not {IDEMPOTENCY_KEY_TTL_HOURS}.")
 
-# SLA and evaluation (dispatch/sla.py, dispatch/tasks.py, dispatch/evaluation.py)
+# SLA and evaluation (dispatch/sla.py, dispatch/tasks.py, dispatch/evaluation/)
 # Deadlines are counted on the Chinese working calendar in this zone whatever TIME_ZONE says.
 SLA_TIME_ZONE = "Asia/Shanghai"
 

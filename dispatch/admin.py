@@ -1,17 +1,21 @@
-"""Admin for the catalogue and the working calendar. Catalogue saves go through the catalogue
-services, so the admin refuses a conflicting rule with the same message as the API and every process
-reloads its routing tables. A calendar year's rows are saved by the admin's own forms (they validate
-each day), then `calendar_year_edited` bumps the calendar version and recomputes open deadlines in the
-same transaction."""
+"""Admin for the catalogue, the working calendar, the evaluation settings and supervision's rules and findings.
+
+Catalogue saves go through the catalogue services, so the admin refuses a conflicting rule with the
+same message as the API and every process reloads its routing tables. A calendar year's rows are
+saved by the admin's own forms (they validate each day), then `calendar_year_edited` bumps the
+calendar version and recomputes open deadlines in the same transaction."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dispatch import catalog
 from dispatch.models import CalendarDay, CalendarYear, Case, Category, EvaluationSettings, ResponsibilityRule
 from dispatch.services import calendar as calendar_services
+from dispatch.supervision import rules as supervision_rules
+from dispatch.supervision.models import Finding, FindingEntry, RuleSetting
 
 
 class RuleInline(admin.TabularInline):
@@ -95,8 +99,6 @@ class CalendarYearAdmin(admin.ModelAdmin):
     inlines = (CalendarDayInline,)
 
     def get_queryset(self, request):
-        from django.db.models import Count, Q
-
         return (
             super()
             .get_queryset(request)
@@ -171,9 +173,6 @@ class EvaluationSettingsAdmin(admin.ModelAdmin):
 
 
 # --- supervision of conduct (dispatch/supervision/) ----------------------------------------------
-
-from dispatch.supervision import rules as supervision_rules  # noqa: E402
-from dispatch.supervision.models import Finding, FindingEntry, RuleSetting  # noqa: E402
 
 
 @admin.register(RuleSetting)

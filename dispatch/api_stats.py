@@ -2,7 +2,7 @@
 
 Without `from` and `to`, the city's configured period up to today. Supervisors and dispatchers see
 every unit; other unit members see only their own units; anyone else is refused (403). Formulas:
-dispatch/evaluation.py and docs/evaluation.md.
+dispatch/evaluation/ and docs/evaluation.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch.evaluation import evaluate_units, evaluation_config, local_today
+from dispatch.evaluation.config import evaluation_config, local_today
+from dispatch.evaluation.selectors import evaluate_units
 from dispatch.selectors import roles_of
 from dispatch.serializers_stats import UnitStatsOutput, UnitStatsQuery
 

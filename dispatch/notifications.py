@@ -31,6 +31,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from dispatch.outbox import enqueue_on_commit
+from partners.models import Membership, Partner, Unit
+
 logger = logging.getLogger(__name__)
 
 # Who a notice is for.
@@ -174,8 +177,6 @@ def get_backend() -> NotificationBackend:
 
 def recipient_emails(notice: Notice) -> set[str]:
     """E-mail addresses of the active people a notice is for (plus the organisation's own address)."""
-    from partners.models import Membership
-
     if notice.audience == SUPERVISION:
         who = Q(role="supervisor")
         if notice.district_code:
@@ -184,10 +185,10 @@ def recipient_emails(notice: Notice) -> set[str]:
         org_address = ""
     elif notice.unit_id is not None:
         members = Membership.objects.filter(unit_id=notice.unit_id, role__in=ASSIGNEE_ROLES)
-        org_address = _organisation_address("Unit", notice.unit_id)
+        org_address = _organisation_address(Unit, notice.unit_id)
     else:
         members = Membership.objects.filter(partner_id=notice.partner_id)
-        org_address = _organisation_address("Partner", notice.partner_id)
+        org_address = _organisation_address(Partner, notice.partner_id)
     emails = set(
         get_user_model()
         .objects.filter(pk__in=members.values("user_id"), is_active=True)
@@ -199,12 +200,9 @@ def recipient_emails(notice: Notice) -> set[str]:
     return emails
 
 
-def _organisation_address(model_name: str, pk: int | None) -> str:
-    from partners import models as partner_models
-
+def _organisation_address(model: type[Unit] | type[Partner], pk: int | None) -> str:
     if pk is None:
         return ""
-    model = getattr(partner_models, model_name)
     return model.objects.filter(pk=pk).values_list("email", flat=True).first() or ""
 
 
@@ -215,8 +213,6 @@ def notify_on_commit(notice: Notice) -> None:
     in this transaction, handed to the broker after commit, re-sent by the relay if the broker was
     down, and delivered once however often the task arrives.
     """
-    from dispatch.outbox import enqueue_on_commit
-
     enqueue_on_commit("dispatch.tasks.deliver_notice", notice=notice.as_dict())
 
 

@@ -2,7 +2,7 @@
 
 A case's transaction writes its events; a trigger writes a `LiveOutbox` row beside each one (see
 dispatch/models/outbox.py). After the commit the writing process publishes the events at once
-(`dispatch.live`) and deletes their rows. When that fails — Redis is down, the process died between
+(`dispatch.live.publisher`) and deletes their rows. When that fails — Redis is down, the process died between
 commit and publish — the rows stay, and `relay()` (Celery beat, every OUTBOX_RELAY_SECONDS) publishes
 them, oldest first, once Redis answers again. Sockets drop a second copy of an event by its seq, so
 the rare double publish (a slow inline publish overtaken by the relay) is never seen by a client.
@@ -26,6 +26,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dispatch.live import publisher
+from dispatch.live import selectors as live_selectors
 from dispatch.models import LiveOutbox, TaskOutbox
 
 logger = logging.getLogger(__name__)
@@ -47,20 +49,12 @@ class RelayResult:
         return asdict(self)
 
 
-def mark_published(event_ids: list[int]) -> None:
-    """Drop the outbox rows of events Redis has taken. One statement, no row lookups."""
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM dispatch_liveoutbox WHERE event_id = ANY(%s::bigint[])", [list(event_ids)])
-
-
 def _grace() -> dt.timedelta:
     # Younger rows are the writing process's to publish; the relay takes them only if they linger.
     return dt.timedelta(seconds=settings.OUTBOX_GRACE_SECONDS)
 
 
 def _relay_events(batch: int, cutoff: dt.datetime) -> int:
-    from dispatch import live
-
     sent = 0
     while True:
         with transaction.atomic():
@@ -77,8 +71,8 @@ def _relay_events(batch: int, cutoff: dt.datetime) -> int:
             if not ids:
                 return sent
             # Raises when Redis is down: the transaction rolls back and every row stays for next time.
-            live.publish_now_unsafe(live.committed_messages(ids))
-            mark_published(ids)
+            publisher.publish_now_unsafe(live_selectors.committed_messages(ids))
+            publisher.mark_published(ids)
         sent += len(ids)
         logger.info("outbox: published %s missed events up to seq %s", len(ids), ids[-1])
         if len(ids) < batch:
@@ -149,7 +143,9 @@ def enqueue_on_commit(task: str, **kwargs) -> TaskOutbox:
 
 
 def _send(row: TaskOutbox) -> bool:
-    from dispatch import tasks  # noqa: F401  (registers the task names before they are looked up)
+    # Registers the task names before they are looked up; imported here because dispatch.tasks
+    # imports this module for `claimed` and `relay`.
+    from dispatch import tasks  # noqa: F401
 
     # No retries inside kombu (they would hold the caller for seconds): a refused send is the relay's.
     options = {**(current_app.conf.broker_transport_options or {}), "max_retries": 0}

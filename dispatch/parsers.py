@@ -7,7 +7,7 @@ larger than `API_JSON_MAX_BYTES` is refused with a sentence saying why — befor
 
 `LimitedJSONParser` is the REST framework's parser for every endpoint (settings'
 `DEFAULT_PARSER_CLASSES`, so grids' and hotline's APIs get it too without importing it);
-`dispatch.consumers.LiveConsumer` decodes its messages with `loads_limited`.
+`dispatch.live.consumer.LiveConsumer` decodes its messages with `loads_limited`.
 """
 
 from __future__ import annotations

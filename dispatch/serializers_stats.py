@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from dispatch.evaluation import COUNTS, RATES
+from dispatch.evaluation.scores import COUNTS, RATES
 
 # Longest period one request may ask for, so a single request cannot scan the whole history.
 MAX_PERIOD_DAYS = 366

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from dispatch.evaluation import COUNTS, evaluate_units
+from dispatch.evaluation.scores import COUNTS
+from dispatch.evaluation.selectors import evaluate_units
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import Roles, case_list, roles_of
 from grids.models import Area
@@ -84,7 +85,7 @@ def _percent(value: float | None) -> float | None:
 
 def ranking_rows(*, date_from: dt.date, date_to: dt.date, unit_ids: set[int] | None) -> list[list]:
     """One row per unit with activity (or per unit of `unit_ids`): rank, unit, score, the six rates
-    in per cent and every count they are made of, best score first (dispatch.evaluation)."""
+    in per cent and every count they are made of, best score first (dispatch.evaluation.selectors)."""
     from partners.models import Unit
 
     evaluations = evaluate_units(date_from=date_from, date_to=date_to, unit_ids=unit_ids)

@@ -2,7 +2,7 @@
 
 The push goes through the live socket's own group for supervisors (`live.all`, named by
 `dispatch.live.group_name`) with a message type of its own, `live.alert`, which
-`dispatch.consumers.LiveConsumer.live_alert` passes on as `{"type": "alert", ...}`. It is sent after
+`dispatch.live.consumer.LiveConsumer.live_alert` passes on as `{"type": "alert", ...}`. It is sent after
 commit, like every live message: a sweep that rolls back announces nothing.
 """
 

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_safe
 from rest_framework import serializers
 
 from dispatch import workdays
-from dispatch.evaluation import evaluation_config, local_today
+from dispatch.evaluation.config import evaluation_config, local_today
 from dispatch.models import Case, CaseEvent
 from dispatch.serializers_cases import CaseListFilter
 from grids.models import Area

@@ -25,15 +25,23 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.gis.db.models.functions import PointOnSurface
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
+from dispatch import attachments as photo_store
 from dispatch import sla
 from dispatch.models import Assignment, Attachment, Case, CaseEvent, Category
+from dispatch.supervision import services
+from grids.models import Grid
+from partners import services as partner_services
+from partners.models import Membership, Unit
 
-K = CaseEvent.Kind
-S = Case.Status
-A = Assignment.Status
+Kind = CaseEvent.Kind
+CaseStatus = Case.Status
+AssignmentStatus = Assignment.Status
 PREFIX = "DM"
 CASES_PER_UNIT = 12
 
@@ -92,7 +100,7 @@ class _Writer:
         grid, point = self.grids.get(unit.pk, ("", None))
         case = Case(
             number=f"{self.prefix}{timezone.localtime(start):%Y%m%d}{self.serial:05d}",
-            status=S.RECEIVED,
+            status=CaseStatus.RECEIVED,
             category=category,
             urgency=Case.Urgency.NORMAL,
             source=Case.Source.HOTLINE,
@@ -107,7 +115,7 @@ class _Writer:
         )
         item = _Case(case=case)
         self.items.append(item)
-        self._event(item, K.OPENED, start, actor=self.plan.agent, data={"source": "hotline", "crs": "wgs84"})
+        self._event(item, Kind.OPENED, start, actor=self.plan.agent, data={"source": "hotline", "crs": "wgs84"})
         return item
 
     def _event(self, item: _Case, kind: str, at: dt.datetime, *, to: str | None = None, **fields) -> bool:
@@ -127,7 +135,7 @@ class _Writer:
         data = {"lead_unit": _unit(unit), "collaborators": [], "partners": []}
         if previous is not None:
             data = {"lead_unit": _unit(unit), "previous_unit": _unit(previous), "collaborators": []}
-        if not self._event(item, K.DISPATCHED, at, to=S.DISPATCHED, data=data):
+        if not self._event(item, Kind.DISPATCHED, at, to=CaseStatus.DISPATCHED, data=data):
             return None
         assignment = Assignment(
             unit=unit, role=Assignment.Role.LEAD, dispatched_at=at, sign_due=sign_due, reply_due=reply_due
@@ -142,9 +150,9 @@ class _Writer:
         data = {"unit": _unit(unit), "lead_unit": _unit(triage) if triage else None}
         note = self.rng.choice(RETURN_REASONS)
         actor = self.plan.handlers.get(unit.pk)
-        if not self._event(item, K.RETURNED, at, to=S.RETURNED, actor=actor, note=note, data=data):
+        if not self._event(item, Kind.RETURNED, at, to=CaseStatus.RETURNED, actor=actor, note=note, data=data):
             return False
-        assignment.status = A.RETURNED
+        assignment.status = AssignmentStatus.RETURNED
         return True
 
     # --- one lifecycle ---
@@ -175,22 +183,22 @@ class _Writer:
         # Sign.
         at += dt.timedelta(minutes=r.randint(10, 80))
         if not self._event(
-            item, K.SIGNED, at, to=S.SIGNED, actor=handler, data={"assignment": None, "unit": _unit(unit)}
+            item, Kind.SIGNED, at, to=CaseStatus.SIGNED, actor=handler, data={"assignment": None, "unit": _unit(unit)}
         ):
             return
-        assignment.status, assignment.signed_at = A.SIGNED, at
+        assignment.status, assignment.signed_at = AssignmentStatus.SIGNED, at
         signed_at = at
         if behaviour == "frequent_extensions":
             until = assignment.reply_due + dt.timedelta(days=3)
             asked = at + dt.timedelta(hours=r.randint(2, 6))
             data = {"until": until.isoformat(), "reply_due": assignment.reply_due.isoformat()}
             note = "需协调相关部门，申请延期"
-            if not self._event(item, K.EXTENSION_REQUESTED, asked, actor=handler, note=note, data=data):
+            if not self._event(item, Kind.EXTENSION_REQUESTED, asked, actor=handler, note=note, data=data):
                 return
             decided = asked + dt.timedelta(hours=1)
             previous_due = assignment.reply_due
             approved = {"assignment": None, "previous_due": previous_due.isoformat(), "reply_due": until.isoformat()}
-            if self._event(item, K.EXTENSION_APPROVED, decided, data=approved):
+            if self._event(item, Kind.EXTENSION_APPROVED, decided, data=approved):
                 assignment.extension_status = Assignment.Extension.APPROVED
                 assignment.extension_until = assignment.reply_due = until
                 assignment.extension_requested_at, assignment.extension_decided_at = asked, decided
@@ -198,9 +206,9 @@ class _Writer:
             due = assignment.reply_due
             stage = {"assignment": None, "role": "lead", "stage": "reply", "due": due.isoformat(), "unit": _unit(unit)}
             yellow = signed_at + (due - signed_at) * 0.8
-            self._event(item, K.SLA_YELLOW, yellow, data={**stage, "partner": None})
-            if self._event(item, K.SLA_RED, due, data={**stage, "partner": None}):
-                self._event(item, K.URGED, due, data={**stage, "partner": None, "automatic": True, "times": 1})
+            self._event(item, Kind.SLA_YELLOW, yellow, data={**stage, "partner": None})
+            if self._event(item, Kind.SLA_RED, due, data={**stage, "partner": None}):
+                self._event(item, Kind.URGED, due, data={**stage, "partner": None, "automatic": True, "times": 1})
                 assignment.sla_level, assignment.red_notified_at = Assignment.SlaLevel.RED, due
                 assignment.urged_at, assignment.urge_count = due, 1
             return  # still sitting on it
@@ -217,38 +225,40 @@ class _Writer:
         item.photo = behaviour != "reply_without_photo"
         if not self._event(
             item,
-            K.REPLIED,
+            Kind.REPLIED,
             at,
-            to=S.REPLIED,
+            to=CaseStatus.REPLIED,
             actor=replier,
             note=self.rng.choice(REPLIES),
             data={"assignment": None},
         ):
             return
-        assignment.status, assignment.replied_at = A.REPLIED, at
-        self._event(item, K.VERIFYING, at, to=S.VERIFYING, data={"grid": item.case.grid_code or None})
+        assignment.status, assignment.replied_at = AssignmentStatus.REPLIED, at
+        self._event(item, Kind.VERIFYING, at, to=CaseStatus.VERIFYING, data={"grid": item.case.grid_code or None})
         # Verify and close.
         at += dt.timedelta(hours=r.uniform(1, 5))
         verifier = self.plan.self_verifier if behaviour == "self_verification" else self.plan.verifier
-        if not self._event(item, K.VERIFIED, at, to=S.CLOSED, actor=verifier, note="现场核查，已处置到位"):
+        if not self._event(item, Kind.VERIFIED, at, to=CaseStatus.CLOSED, actor=verifier, note="现场核查，已处置到位"):
             return
         item.case.closed_at = at
         # The callback; the gaming agent's come later, in bursts (see plant_history).
         if behaviour == "rapid_callbacks":
             return
         at += dt.timedelta(hours=r.uniform(12, 36))
-        if self._event(item, K.REVISITED, at, to=S.REVISITED, actor=self.plan.agent, note="满意"):
+        if self._event(item, Kind.REVISITED, at, to=CaseStatus.REVISITED, actor=self.plan.agent, note="满意"):
             item.case.satisfied, item.case.revisited_at = True, at
 
     def burst_callbacks(self, items: list[_Case], *, gap_seconds: tuple[int, int] = (35, 70)) -> None:
         """The gaming agent "calls back" every closed case in `items` one after another, all 满意."""
-        closed = [i for i in items if i.case.status == S.CLOSED]
+        closed = [i for i in items if i.case.status == CaseStatus.CLOSED]
         if not closed:
             return
         at = max(i.case.closed_at for i in closed) + dt.timedelta(hours=2)
         at = min(at, self.now - dt.timedelta(hours=2))
         for item in closed:
-            if self._event(item, K.REVISITED, at, to=S.REVISITED, actor=self.plan.gaming_agent, note="满意"):
+            if self._event(
+                item, Kind.REVISITED, at, to=CaseStatus.REVISITED, actor=self.plan.gaming_agent, note="满意"
+            ):
                 item.case.satisfied, item.case.revisited_at = True, at
             at += dt.timedelta(seconds=self.rng.randint(*gap_seconds))
 
@@ -287,7 +297,9 @@ class _Writer:
                 if "assignment" in data:
                     lead = _assignment_at(item.assignments, event["at"]) or lead
                     data["assignment"] = lead.pk if lead else None
-                evidence = [photo_of[item.case.pk]] if event["kind"] == K.REPLIED and item.case.pk in photo_of else []
+                evidence = (
+                    [photo_of[item.case.pk]] if event["kind"] == Kind.REPLIED and item.case.pk in photo_of else []
+                )
                 rows.append(
                     CaseEvent(
                         case=item.case,
@@ -328,11 +340,6 @@ REPLIES = ("已到现场处置完毕", "已安排人员修复", "已清理完毕
 
 def _demo_photo() -> tuple[str, dict]:
     """One small photo, stored once, that every demo reply with evidence points at."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from PIL import Image
-
-    from dispatch import attachments as photo_store
-
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (60, 140, 90)).save(out, format="JPEG")
     photo = photo_store.prepare_photo(SimpleUploadedFile("demo.jpg", out.getvalue(), content_type="image/jpeg"))
@@ -343,10 +350,6 @@ def _demo_photo() -> tuple[str, dict]:
 
 def _grids_for(units) -> dict[int, tuple[str, Any]]:
     """A grid (code, a point inside it) in each unit's territory, for the cases' location."""
-    from django.contrib.gis.db.models.functions import PointOnSurface
-
-    from grids.models import Grid
-
     found = {}
     for unit in units:
         code = unit.area.code if unit.area_id else ""
@@ -440,8 +443,6 @@ def load(*, seed: int = 2026, stdout=None, now: dt.datetime | None = None, plant
     `planters`: callables(plan=, now=, seed=, stdout=) from higher apps that add their part of the
     history (the hotline's callers) after the cases are written and before the rules run.
     """
-    from dispatch.supervision import services
-
     out = stdout or _Quiet()
     if Case.objects.filter(number__startswith=PREFIX).exists():
         out.write("  history with planted behaviour: already there")
@@ -467,9 +468,6 @@ def load(*, seed: int = 2026, stdout=None, now: dt.datetime | None = None, plant
 
 
 def demo_plan(out) -> Plan | None:
-    from partners import services as partner_services
-    from partners.models import Membership, Unit
-
     def find(district: str, department: str):
         return (
             Unit.objects.filter(is_active=True, department=department, area__code=district, level="district")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -52,8 +53,8 @@ class RuleSetting(models.Model):
 
     def clean(self) -> None:
         """Params keep the shape of the rule's defaults: the same keys' values of the same kind."""
-        from django.core.exceptions import ValidationError
-
+        # The rules module imports these models (Severity, and the case models), so it is
+        # imported when a setting is validated rather than when this module loads.
         from dispatch.supervision.rules import rule_for
 
         if not isinstance(self.params, dict):

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from dispatch.models import Assignment, CaseEvent
 from dispatch.supervision.models import Severity
 
-K = CaseEvent.Kind
+Kind = CaseEvent.Kind
 
 
 @dataclass
@@ -149,12 +149,12 @@ def _unit_detection(unit_id: int, evidence: list[Event], figures: dict) -> Detec
 def detect_return_rate(setting, now: dt.datetime) -> list[Detection]:
     start, end = _window(setting, now)
     dispatched: dict[int, list[Event]] = defaultdict(list)
-    for event in events([K.DISPATCHED], start, end):
+    for event in events([Kind.DISPATCHED], start, end):
         unit = _unit_id(event.data, "lead_unit")
         if unit is not None:
             dispatched[unit].append(event)
     returned: dict[int, list[Event]] = defaultdict(list)
-    for event in events([K.RETURNED], start, end):
+    for event in events([Kind.RETURNED], start, end):
         unit = _unit_id(event.data)
         if unit is not None:
             returned[unit].append(event)
@@ -171,7 +171,7 @@ def detect_return_rate(setting, now: dt.datetime) -> list[Detection]:
 def detect_case_bouncing(setting, now: dt.datetime) -> list[Detection]:
     start, end = _window(setting, now)
     by_case: dict[int, list[Event]] = defaultdict(list)
-    for event in events([K.RETURNED], start, end):
+    for event in events([Kind.RETURNED], start, end):
         by_case[event.case_id].append(event)
     found = []
     for case_id, returns in by_case.items():
@@ -194,7 +194,7 @@ def detect_case_bouncing(setting, now: dt.datetime) -> list[Detection]:
 
 
 def _lead_replies(start: dt.datetime, end: dt.datetime) -> tuple[list[Event], Leads]:
-    replies = [e for e in events([K.REPLIED], start, end) if _is_lead(e)]
+    replies = [e for e in events([Kind.REPLIED], start, end) if _is_lead(e)]
     return replies, Leads(e.case_id for e in replies)
 
 
@@ -235,10 +235,10 @@ def _sign_reply_pairs(start: dt.datetime, end: dt.datetime) -> list[tuple[Event,
     """(the lead's signature, the lead's reply that followed it) on each case, in the window."""
     signs: dict[int, list[Event]] = defaultdict(list)
     pairs = []
-    for event in events([K.SIGNED, K.REPLIED], start, end):
+    for event in events([Kind.SIGNED, Kind.REPLIED], start, end):
         if not _is_lead(event):
             continue
-        if event.kind == K.SIGNED:
+        if event.kind == Kind.SIGNED:
             signs[event.case_id].append(event)
         elif signs.get(event.case_id):
             pairs.append((signs[event.case_id][-1], event))
@@ -322,7 +322,7 @@ def detect_last_hour_replies(setting, now: dt.datetime) -> list[Detection]:
 
 def _lead_signatures(start: dt.datetime, end: dt.datetime) -> dict[int, list[Event]]:
     per_unit: dict[int, list[Event]] = defaultdict(list)
-    for event in events([K.SIGNED], start, end):
+    for event in events([Kind.SIGNED], start, end):
         unit = _unit_id(event.data)
         if unit is not None and _is_lead(event):
             per_unit[unit].append(event)
@@ -332,7 +332,7 @@ def _lead_signatures(start: dt.datetime, end: dt.datetime) -> dict[int, list[Eve
 def detect_frequent_extensions(setting, now: dt.datetime) -> list[Detection]:
     start, end = _window(setting, now)
     signed = _lead_signatures(start, end)
-    requests = events([K.EXTENSION_REQUESTED], start, end)
+    requests = events([Kind.EXTENSION_REQUESTED], start, end)
     leads = Leads(e.case_id for e in requests)
     per_unit: dict[int, list[Event]] = defaultdict(list)
     for event in requests:
@@ -360,13 +360,13 @@ def detect_signed_idle(setting, now: dt.datetime) -> list[Detection]:
     signed = _lead_signatures(start, end)
     reds = [
         e
-        for e in events([K.SLA_RED], start, end)
+        for e in events([Kind.SLA_RED], start, end)
         if e.data.get("stage") == "reply" and e.data.get("role", "lead") == "lead" and _unit_id(e.data)
     ]
     # Anything the unit did on the case between signing and going red counts as action.
     acted: dict[int, list[dt.datetime]] = defaultdict(list)
     for event in events(
-        [K.COMMENT, K.EXTENSION_REQUESTED, K.REPLIED], start, end, case_id__in={r.case_id for r in reds}
+        [Kind.COMMENT, Kind.EXTENSION_REQUESTED, Kind.REPLIED], start, end, case_id__in={r.case_id for r in reds}
     ):
         acted[event.case_id].append(event.at)
     sign_by_case: dict[int, list[Event]] = defaultdict(list)
@@ -400,7 +400,7 @@ def detect_signed_idle(setting, now: dt.datetime) -> list[Detection]:
 def detect_rapid_callbacks(setting, now: dt.datetime) -> list[Detection]:
     start, end = _window(setting, now)
     by_agent: dict[int, list[Event]] = defaultdict(list)
-    for event in events([K.REVISITED, K.REOPENED], start, end, actor__isnull=False):
+    for event in events([Kind.REVISITED, Kind.REOPENED], start, end, actor__isnull=False):
         by_agent[event.actor_id].append(event)
     gap = dt.timedelta(seconds=setting.threshold)
     found = []
@@ -414,7 +414,7 @@ def detect_rapid_callbacks(setting, now: dt.datetime) -> list[Detection]:
                 current = [event]
         bursts.append(current)
         # A burst counts only if every callback in it was 满意: real callers are not that uniform.
-        suspicious = [b for b in bursts if len(b) >= setting.min_count and all(e.kind == K.REVISITED for e in b)]
+        suspicious = [b for b in bursts if len(b) >= setting.min_count and all(e.kind == Kind.REVISITED for e in b)]
         if not suspicious:
             continue
         evidence = [e for burst in suspicious for e in burst]
@@ -439,11 +439,11 @@ def detect_rapid_callbacks(setting, now: dt.datetime) -> list[Detection]:
 
 def detect_self_verification(setting, now: dt.datetime) -> list[Detection]:
     start, end = _window(setting, now)
-    verified = events([K.VERIFIED], start, end, actor__isnull=False)
+    verified = events([Kind.VERIFIED], start, end, actor__isnull=False)
     case_ids = {e.case_id for e in verified}
     # The reply may be older than the window's start; look back as far as the verified cases go.
     replies: dict[int, list[Event]] = defaultdict(list)
-    for event in events([K.REPLIED], start - dt.timedelta(days=setting.window_days), end, case_id__in=case_ids):
+    for event in events([Kind.REPLIED], start - dt.timedelta(days=setting.window_days), end, case_id__in=case_ids):
         if _is_lead(event):
             replies[event.case_id].append(event)
     leads = Leads(case_ids)

@@ -16,6 +16,7 @@ from django.db.models import IntegerField, Prefetch, QuerySet, Value, When
 from dispatch.models import Case, CaseEvent
 from dispatch.selectors import roles_of, visible_cases
 from dispatch.supervision.models import SEVERITY_RANK, Finding, FindingEntry, RuleSetting
+from partners.models import Unit
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,6 @@ def unit_history(*, user, unit_id: int) -> QuerySet[Finding]:
 
 
 def unit_names(unit_ids) -> dict[int, str]:
-    from partners.models import Unit
-
     ids = {u for u in unit_ids if u is not None}
     return dict(Unit.objects.filter(pk__in=ids).values_list("id", "name")) if ids else {}
 

@@ -29,8 +29,8 @@ from dispatch.supervision.selectors import supervision_access, visible_findings
 
 logger = logging.getLogger(__name__)
 
-S = Finding.Status
-E = FindingEntry.Kind
+FindingStatus = Finding.Status
+EntryKind = FindingEntry.Kind
 
 
 class FindingNotFound(CaseActionError):
@@ -142,10 +142,12 @@ def _store(setting: RuleSetting, detection: rule_book.Detection, now: dt.datetim
         active.save()
         if not changed:
             return "unchanged"
-        _entry(active, kind=E.UPDATED, at=now, data={"new_events": len(new_events), "figures": detection.figures})
+        _entry(
+            active, kind=EntryKind.UPDATED, at=now, data={"new_events": len(new_events), "figures": detection.figures}
+        )
         return "updated"
     dismissed = (
-        Finding.objects.filter(rule=setting, subject_key=detection.subject_key, status=S.DISMISSED)
+        Finding.objects.filter(rule=setting, subject_key=detection.subject_key, status=FindingStatus.DISMISSED)
         .order_by("-id")
         .first()
     )
@@ -156,7 +158,7 @@ def _store(setting: RuleSetting, detection: rule_book.Detection, now: dt.datetim
         rule=setting,
         subject_key=detection.subject_key,
         severity=setting.severity,
-        status=S.OPEN,
+        status=FindingStatus.OPEN,
         first_seen=now,
         last_seen=now,
         status_changed_at=now,
@@ -165,7 +167,7 @@ def _store(setting: RuleSetting, detection: rule_book.Detection, now: dt.datetim
     data = {"figures": detection.figures}
     if dismissed is not None:
         data["previous"] = dismissed.pk
-    _entry(finding, kind=E.DETECTED, at=now, to_status=S.OPEN, data=data)
+    _entry(finding, kind=EntryKind.DETECTED, at=now, to_status=FindingStatus.OPEN, data=data)
     return "created"
 
 
@@ -191,9 +193,9 @@ def _entry(finding: Finding, *, kind: str, at=None, actor=None, note: str = "", 
 
 # action -> (statuses it applies to, status it leads to)
 TRANSITIONS = {
-    "acknowledge": (frozenset({S.OPEN}), S.ACKNOWLEDGED),
-    "dismiss": (frozenset({S.OPEN, S.ACKNOWLEDGED}), S.DISMISSED),
-    "reopen": (frozenset({S.DISMISSED}), S.OPEN),
+    "acknowledge": (frozenset({FindingStatus.OPEN}), FindingStatus.ACKNOWLEDGED),
+    "dismiss": (frozenset({FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED}), FindingStatus.DISMISSED),
+    "reopen": (frozenset({FindingStatus.DISMISSED}), FindingStatus.OPEN),
 }
 ACTIONS = (*TRANSITIONS, "explain")
 
@@ -246,7 +248,9 @@ def finding_transition(*, finding_id: int, actor, action: str, note: str = "") -
         from_status = finding.status
         finding.status, finding.status_changed_at = to_status, now
         finding.save(update_fields=["status", "status_changed_at"])
-        kind = {"acknowledge": E.ACKNOWLEDGED, "dismiss": E.DISMISSED, "reopen": E.REOPENED}[action]
+        kind = {"acknowledge": EntryKind.ACKNOWLEDGED, "dismiss": EntryKind.DISMISSED, "reopen": EntryKind.REOPENED}[
+            action
+        ]
         _entry(finding, kind=kind, at=now, actor=actor, note=note, from_status=from_status, to_status=to_status)
     return finding
 
@@ -259,7 +263,7 @@ def finding_explain(*, finding_id: int, actor, note: str) -> Finding:
         if access is None or not access.explains(finding):
             raise ActionForbidden(_("只有被发现单位的人员可以添加情况说明。"))
         note = _note(note, required=True, message=_("请填写情况说明。"))
-        _entry(finding, kind=E.EXPLAINED, actor=actor, note=note)
+        _entry(finding, kind=EntryKind.EXPLAINED, actor=actor, note=note)
     return finding
 
 

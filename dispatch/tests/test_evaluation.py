@@ -6,7 +6,8 @@ from datetime import date, timedelta
 import pytest
 from django.test import override_settings
 
-from dispatch.evaluation import evaluate_units, evaluation_config
+from dispatch.evaluation.config import evaluation_config
+from dispatch.evaluation.selectors import evaluate_units
 from dispatch.models import Assignment, Case, CaseEvent, Category
 from dispatch.tests.sla_world import at, build_sla_world
 

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from dispatch.evaluation import EvaluationConfig, evaluate_units, evaluation_config, local_today
+from dispatch.evaluation.config import EvaluationConfig, evaluation_config, local_today
+from dispatch.evaluation.selectors import evaluate_units
 from dispatch.models import Assignment, EvaluationSettings
 from dispatch.tests.sla_world import at, build_sla_world, dispatched_case
 from grids.models import Area

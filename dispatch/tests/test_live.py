@@ -21,8 +21,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config.asgi import application
-from dispatch import live
-from dispatch.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from dispatch.live import groups
+from dispatch.live.consumer import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from dispatch.models import Assignment, Case, CaseEvent, Category
 from dispatch.selectors import visible_cases
 from dispatch.services import case_sign, record_event
@@ -372,8 +372,8 @@ async def test_the_live_groups_follow_the_visibility_rule(world):
     def compare() -> None:
         cases = list(Case.objects.all())
         for user in get_user_model().objects.all():
-            listening = set(live.group_names_for_user(user))
-            heard = {c.pk for c in cases if listening & set(live.group_names_for_case(c))}
+            listening = set(groups.group_names_for_user(user))
+            heard = {c.pk for c in cases if listening & set(groups.group_names_for_case(c))}
             assert heard == set(visible_cases(user).values_list("pk", flat=True)), user.username
 
     await compare()

@@ -14,7 +14,8 @@ from django.core import mail
 from django.db import transaction
 from django.test import override_settings
 
-from dispatch import live, outbox
+from dispatch import outbox
+from dispatch.live import publisher
 from dispatch.models import Case, CaseEvent, LiveOutbox, TaskOutbox
 from dispatch.services import record_event
 from dispatch.tasks import deliver_notice
@@ -47,10 +48,10 @@ def redis_switch(settings):
         def back(self):
             settings.CHANNEL_LAYERS, settings.CACHES, settings.REDIS_URL = up_layer, up_caches, up_url
             current_app.conf.broker_url = up_broker
-            live._redis_down_until = 0.0
+            publisher._redis_down_until = 0.0
 
     switch = Switch()
-    live._redis_down_until = 0.0
+    publisher._redis_down_until = 0.0
     yield switch
     switch.back()
 
@@ -124,7 +125,7 @@ def test_with_redis_down_a_case_is_saved_with_201_and_its_events_wait_in_the_out
 def test_a_second_report_while_redis_is_down_does_not_wait_on_redis_again(api, world, agent, redis_switch):
     redis_switch.down()
     assert report(api(agent)).status_code == 201
-    assert live._redis_down_until > 0  # the first failure opened the breaker
+    assert publisher._redis_down_until > 0  # the first failure opened the breaker
     assert report(api(agent)).status_code == 201
     assert LiveOutbox.objects.count() == 4
 

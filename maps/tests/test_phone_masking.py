@@ -16,7 +16,7 @@ import unicodedata
 import pytest
 from django.test import Client
 
-from dispatch import live
+from dispatch.live.messages import event_payload
 from dispatch.services import case_return
 from dispatch.tests.conftest import (  # noqa: F401 - fixtures shared with dispatch's tests
     agent,
@@ -109,7 +109,7 @@ def test_a_socket_payload_masks_a_number_in_a_unit_name(case, world):
     unit.name = "城管局（值班 138 9753 5678）"
     unit.save()
     event = case.events.order_by("-id").first()
-    assert leaked(str(live.event_payload(event))) == []
+    assert leaked(str(event_payload(event))) == []
 
 
 def test_log_lines_are_masked_on_their_way_out():

@@ -241,7 +241,7 @@ def test_the_monthly_report_and_the_downloads_page_speak_english_at_en(client, s
 
 
 def test_rankings_without_dates_cover_the_citys_configured_period(client, supervisor, activity):
-    from dispatch.evaluation import evaluation_config, local_today
+    from dispatch.evaluation.config import evaluation_config, local_today
 
     date_from, date_to = evaluation_config().default_period(local_today())
     client.force_login(supervisor)

@@ -379,7 +379,7 @@ def this_process_on_own_redis(settings, redis):
     """What the test process itself writes (SLA sweeps it runs) publishes and queues to the drill's Redis."""
     from celery import current_app
 
-    from dispatch import live
+    from dispatch.live import publisher
 
     layer = settings.CHANNEL_LAYERS["default"]
     settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": {**layer["CONFIG"], "hosts": [redis.url]}}}
@@ -387,7 +387,7 @@ def this_process_on_own_redis(settings, redis):
     current_app.conf.broker_url = redis.url
     yield
     current_app.conf.broker_url = before
-    live._redis_down_until = 0.0
+    publisher._redis_down_until = 0.0
 
 
 # --- talking to them -------------------------------------------------------------------------------

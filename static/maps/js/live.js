@@ -1,4 +1,4 @@
-// The live socket (/ws/live/, dispatch/consumers.py): case events as they happen. It remembers the
+// The live socket (/ws/live/, dispatch/live/consumer.py): case events as they happen. It remembers the
 // last `seq` it saw and resumes from there after a dropped connection, so nothing is missed; when
 // the server says too much was missed ("reload"), the page reloads its data instead.
 

@@ -1,16 +1,16 @@
 """The live socket, `/ws/live/`: authorise, subscribe, replay on resume — nothing more.
 
-Protocol (docs/cases.md "Live protocol"):
+Protocol (docs/live.md "Live protocol"):
 
     server → {"type": "hello", "seq": <newest event id>}      after a successful connect
-    server → {"type": "event", "seq": ..., ...}               one per visible case event (dispatch.live)
+    server → {"type": "event", "seq": ..., ...}               one per visible case event (dispatch.live.publisher)
     server → {"type": "alert", ...}                           an early warning (maps.alerts), supervisors only
     client → {"type": "resume", "after_seq": N}        (or connect to /ws/live/?after_seq=N)
     server → the visible events with seq > N, in order, then {"type": "resumed", "seq": <last replayed>}
              or {"type": "reload", "seq": <newest event id>} when more than LIVE_REPLAY_LIMIT are missing
     client → {"type": "ping"}  server → {"type": "pong"}
     server → {"type": "error", "code": ..., "detail": ...}    for a message it does not understand
-    server → {"type": "status", "degraded": ["database"|"redis", ...]}   when that changes (dispatch.live_status);
+    server → {"type": "status", "degraded": ["database"|"redis", ...]}   when that changes (dispatch.live.status);
              the socket stays open, and a resume while the database is away answers this instead
     close 4401: not authenticated; close 4403: deactivated or no longer allowed to listen
 """
@@ -27,13 +27,11 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 
-from dispatch import live, live_status, selectors
-from dispatch.models import CaseEvent
+from dispatch.live import selectors
+from dispatch.live import status as live_status
 from dispatch.parsers import JSONLimitError, loads_limited
-from partners.selectors import user_with_roles
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -44,35 +42,6 @@ def _read(func):
     load a socket's re-check would otherwise queue behind the process's HTTP requests, and the
     events waiting on it reach the page minutes late (bench/soak.py showed it)."""
     return database_sync_to_async(func, thread_sensitive=False)
-
-
-def _current_groups(user_id: int) -> list[str]:
-    # User, memberships and grids in one statement: thousands of sockets re-read on a timer.
-    return live.group_names_for_user(user_with_roles(user_id))
-
-
-def _newest_seq() -> int:
-    return CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-
-
-def _opening(user) -> tuple[list[str], int]:
-    # One trip to the database thread per connect: thousands of sockets reconnect after a deploy.
-    return live.group_names_for_user(user), _newest_seq()
-
-
-def _missed_events(user_id: int, after_seq: int, limit: int) -> list[dict] | None:
-    """Visible events after `after_seq`, oldest first; None when there are more than `limit`."""
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None or not user.is_active:
-        return []
-    events = list(
-        CaseEvent.objects.filter(id__gt=after_seq, case__in=selectors.visible_cases(user))
-        .select_related("case__lead_unit", "case__category")
-        .order_by("id")[: limit + 1]
-    )
-    if len(events) > limit:
-        return None
-    return [live.event_payload(e) for e in events]
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -94,7 +63,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.sent: OrderedDict[int, None] = OrderedDict()
         self.check_lock = asyncio.Lock()
         self.refreshing: asyncio.Future | None = None
-        groups, newest = await _read(_opening)(user)
+        groups, newest = await _read(selectors.opening)(user)
         self.checked_at = time.monotonic()
         if not groups:
             await self.accept()
@@ -145,7 +114,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._error("bad_request", "unknown message type")
 
     async def live_event(self, message: dict) -> None:
-        """A case event from dispatch.live. Messages are handled one at a time, so live events that
+        """A case event from dispatch.live.publisher. Messages are handled one at a time, so live events that
         arrive during a resume wait in this socket's queue and are checked against `sent` after it."""
         if not await self._recheck():
             return
@@ -168,14 +137,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         limit = settings.LIVE_REPLAY_LIMIT
         try:
-            result = await _read(_missed_events)(self.user_id, after_seq, limit)
+            result = await _read(selectors.missed_event_payloads)(self.user_id, after_seq, limit)
         except DatabaseError:
             # Nothing can be replayed now; the client resumes again when the status clears.
             await live_status.report(live_status.DATABASE)
             await self.send_json(live_status.message())
             return
         if result is None:
-            await self.send_json({"type": "reload", "seq": await _read(_newest_seq)()})
+            await self.send_json({"type": "reload", "seq": await _read(selectors.newest_seq)()})
             return
         payloads = result
         last = after_seq
@@ -209,7 +178,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # The watchdog runs beside the message handlers; one membership change at a time.
         async with self.check_lock:
             try:
-                groups = await _read(_current_groups)(self.user_id)
+                groups = await _read(selectors.current_groups)(self.user_id)
             except DatabaseError:
                 # Keep the socket and its groups: memberships cannot have changed while nobody can write.
                 await live_status.report(live_status.DATABASE)

@@ -1,17 +1,8 @@
-"""Live push: who hears about a case, and sending its events once the transaction commits.
+"""Publishing case events to the live groups once the transaction that wrote them commits.
 
-Group names are built here and only here (`group_name`); the publisher (`publish_on_commit`) and the
-consumer (`dispatch.consumers.LiveConsumer`) both import them, so the two sides cannot drift.
-
-Groups are narrow on purpose — a group send reaches exactly the sockets that may see the case:
-
-    live.all              supervisors, city dispatchers, superusers
-    live.district.<code>  dispatchers of that district (incl. its triage queue)
-    live.unit.<id>        members of the lead unit or of a unit with an active assignment (lead or 协办)
-    live.partner.<id>     members of a partner organisation with an active assignment
-    live.grid.<code>      grid workers of the case's grid
-    live.source.hotline   12345 agents (any agent may make the callback on any hotline case)
-    live.user.<id>        the person who reported the case
+Who hears what is `dispatch.live.groups`; what a socket receives is `dispatch.live.messages`. An event
+Redis cannot take at commit stays in the outbox for the relay (`dispatch.outbox`), which publishes
+through `publish_now_unsafe` here.
 """
 
 from __future__ import annotations
@@ -24,109 +15,14 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import connection as default_connection
 from django.db import transaction
 
-from partners.privacy import mask_phones
+from dispatch.live.groups import group_names_for_case
+from dispatch.live.messages import channel_message, event_payload
+from dispatch.live.selectors import committed_messages
 
 logger = logging.getLogger(__name__)
-
-ALL = "all"
-UNIT = "unit"
-PARTNER = "partner"
-GRID = "grid"
-DISTRICT = "district"
-USER = "user"
-SOURCE = "source"
-_SCOPES = frozenset({ALL, UNIT, PARTNER, GRID, DISTRICT, USER, SOURCE})
-
-# The message type the consumer handles (`live.event` → `LiveConsumer.live_event`).
-MESSAGE_TYPE = "live.event"
-
-
-def group_name(scope: str, key: object = None) -> str:
-    """The one place a live group's name is spelled."""
-    if scope not in _SCOPES:
-        raise ValueError(f"unknown live group scope {scope!r}")
-    if scope == ALL:
-        return "live.all"
-    if key is None or key == "":
-        raise ValueError(f"live group scope {scope!r} needs a key")
-    return f"live.{scope}.{key}"
-
-
-def group_names_for_case(case, active_assignments: list[tuple[int | None, int | None]] | None = None) -> list[str]:
-    """Every group whose members may see `case` — the rule of `dispatch.selectors.visible_cases`.
-
-    `active_assignments` — (unit_id, partner_id) of the case's active assignments — saves a query
-    when the caller has them already.
-    """
-    from dispatch.models import Assignment, Case
-
-    names = {group_name(ALL)}
-    if case.district_code:
-        names.add(group_name(DISTRICT, case.district_code))
-    if case.grid_code:
-        names.add(group_name(GRID, case.grid_code))
-    if case.source == Case.Source.HOTLINE:
-        names.add(group_name(SOURCE, Case.Source.HOTLINE))
-    if case.lead_unit_id:
-        names.add(group_name(UNIT, case.lead_unit_id))
-    if case.reporter_id:
-        names.add(group_name(USER, case.reporter_id))
-    if active_assignments is None:
-        active = case.assignments.filter(status__in=Assignment.ACTIVE)
-        active_assignments = list(active.values_list("unit_id", "partner_id"))
-    for unit_id, partner_id in active_assignments:
-        if unit_id:
-            names.add(group_name(UNIT, unit_id))
-        if partner_id:
-            names.add(group_name(PARTNER, partner_id))
-    return sorted(names)
-
-
-def group_names_for_user(user) -> list[str]:
-    """The groups a user listens to, from the same roles `visible_cases` uses; empty for anonymous or
-    deactivated users."""
-    from dispatch.selectors import roles_of
-
-    roles = roles_of(user)
-    if roles.user_id is None:
-        return []
-    if roles.sees_everything:
-        return [group_name(ALL)]
-    names = {group_name(USER, roles.user_id)}
-    names.update(group_name(DISTRICT, code) for code in roles.dispatcher_districts)
-    names.update(group_name(GRID, code) for code in roles.grids)
-    names.update(group_name(UNIT, unit_id) for unit_id in roles.member_units)
-    names.update(group_name(PARTNER, partner_id) for partner_id in roles.member_partners)
-    if roles.agent:
-        names.add(group_name(SOURCE, "hotline"))
-    return sorted(names)
-
-
-def event_payload(event) -> dict[str, Any]:
-    """The JSON a socket receives for one case event. No personal data: no names, phones, addresses."""
-    case = event.case
-    lead = case.lead_unit
-    category = case.category
-    payload = {
-        "type": "event",
-        "seq": event.id,
-        "case": case.id,
-        "number": case.number,
-        "status": event.to_status or case.status,
-        "version": case.version,
-        "kind": event.kind,
-        "at": event.at.isoformat() if event.at else None,
-        "lead_unit": {"id": lead.id, "name": lead.name} if lead is not None else None,
-        "category": {"code": category.code, "name": category.name} if category is not None else None,
-        "grid": case.grid_code or None,
-        "district": case.district_code or None,
-    }
-    # Nothing above is free text from a caller, but a unit may have typed a number into its name.
-    if lead is not None:
-        payload["lead_unit"]["name"] = mask_phones(lead.name)
-    return payload
 
 
 def publish_on_commit(event, *, active_assignments: list[tuple[int | None, int | None]] | None = None) -> None:
@@ -154,6 +50,12 @@ def publish_on_commit(event, *, active_assignments: list[tuple[int | None, int |
     transaction.on_commit(lambda: _publish_pending(connection))
 
 
+def mark_published(event_ids: list[int]) -> None:
+    """Drop the outbox rows of events Redis has taken. One statement, no row lookups."""
+    with default_connection.cursor() as cursor:
+        cursor.execute("DELETE FROM dispatch_liveoutbox WHERE event_id = ANY(%s::bigint[])", [list(event_ids)])
+
+
 def _publish_pending(connection) -> None:
     event_ids = connection.__dict__.get("_live_pending")
     if not event_ids:
@@ -175,8 +77,6 @@ def _publish_pending(connection) -> None:
         # Their outbox rows stay: the relay publishes them once Redis is back (dispatch.outbox).
         logger.warning("live: could not publish case events %s (%s); the outbox relay will", event_ids, exc)
         return
-    from dispatch.outbox import mark_published
-
     try:
         mark_published(event_ids)
     except Exception:
@@ -194,20 +94,6 @@ def _trip_breaker() -> None:
     _redis_down_until = time.monotonic() + settings.LIVE_PUBLISH_BACKOFF_SECONDS
 
 
-def committed_messages(event_ids: list[int]) -> list[tuple[dict[str, Any], list[str]]]:
-    """(payload, groups) for each of these events that exists, oldest first; two queries in all."""
-    from dispatch.models import Assignment, CaseEvent
-
-    events = list(
-        CaseEvent.objects.filter(id__in=event_ids).select_related("case__lead_unit", "case__category").order_by("id")
-    )
-    active: dict[int, list[tuple[int | None, int | None]]] = {e.case_id: [] for e in events}
-    rows = Assignment.objects.filter(case_id__in=active, status__in=Assignment.ACTIVE)
-    for case_id, unit_id, partner_id in rows.values_list("case_id", "unit_id", "partner_id"):
-        active[case_id].append((unit_id, partner_id))
-    return [(event_payload(e), group_names_for_case(e.case, active[e.case_id])) for e in events]
-
-
 def publish_now_unsafe(messages: list[tuple[dict[str, Any], list[str]]]) -> None:
     """Send (payload, groups) pairs at once, committed or not: only for what is already committed."""
     layer = get_channel_layer()
@@ -220,7 +106,7 @@ def publish_now_unsafe(messages: list[tuple[dict[str, Any], list[str]]]) -> None
         # hop onto the server's event loop and wait there behind every socket's traffic.
         pipe = client.pipeline(transaction=False)
         for payload, groups in messages:
-            data = layer.serialize(_message(payload, groups))
+            data = layer.serialize(channel_message(payload, groups))
             for name in groups:
                 pipe.publish(f"{prefix}__group__{name}", data)
         pipe.execute()
@@ -228,14 +114,9 @@ def publish_now_unsafe(messages: list[tuple[dict[str, Any], list[str]]]) -> None
     async_to_sync(_send_all)(layer, messages)
 
 
-def _message(payload: dict[str, Any], groups: list[str]) -> dict[str, Any]:
-    # A socket re-checks `groups` against its user's current ones before it passes the event on.
-    return {"type": MESSAGE_TYPE, "event": payload, "groups": groups}
-
-
 async def _send_all(layer, messages: list[tuple[dict[str, Any], list[str]]]) -> None:
     for payload, groups in messages:
-        message = _message(payload, groups)
+        message = channel_message(payload, groups)
         for name in groups:
             await layer.group_send(name, message)
 
