@@ -55,8 +55,8 @@ def pct(sorted_values: list[int], p: float) -> float:
 def ensure_demo() -> None:
     from django.core.management import call_command
 
-    from dispatch.models import ResponsibilityRule
     from grids.models import Grid
+    from routing.models import ResponsibilityRule
 
     grids, rules = Grid.objects.count(), ResponsibilityRule.objects.count()
     if grids >= DEMO_GRIDS and rules:
@@ -123,9 +123,9 @@ def main() -> None:
     global LOAD_AT_START
     LOAD_AT_START = os.getloadavg()[0]
     django.setup()
-    from dispatch import router
-    from dispatch.rules import tables
     from grids import locator
+    from routing import router
+    from routing.rules import tables
 
     ensure_demo()
 

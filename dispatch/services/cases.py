@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 
 from dispatch import attachments as photo_store
 from dispatch import live, sla
-from dispatch.models import Assignment, Attachment, Case, CaseEvent, Category
+from dispatch.models import Assignment, Attachment, Case, CaseEvent
 from dispatch.selectors import Roles, partner_open_load, roles_of, visible_cases
 from dispatch.services.errors import ActionForbidden, CaseNotFound, InvalidTransition, StaleVersion
 from grids.crs import parse_coordinate
+from routing.models import Category
 
 logger = logging.getLogger(__name__)
 
@@ -265,8 +266,8 @@ def _category(category) -> Category:
 
 def _known_category(*, pk: int | None = None, code: str | None = None) -> Category | None:
     """The active category, from this process's routing snapshot (kept current by its version key,
-    dispatch.rules); a category the snapshot does not know yet is looked up in the database."""
-    from dispatch import rules
+    routing.rules); a category the snapshot does not know yet is looked up in the database."""
+    from routing import rules
 
     snapshot = rules.tables()
     if code is not None:
@@ -333,7 +334,7 @@ def _route(category: Category, urgency: str, location) -> tuple[Any, dict[str, A
     """The router's decision, or None with the reason when the case must go to triage unrouted."""
     if location is None:
         return None, {"triage": True, "reason": "no_location"}
-    from dispatch.router import RoutingError, route
+    from routing.router import RoutingError, route
 
     try:
         decision = route(category=category, urgency=urgency, location=location, partner_load=partner_open_load)

@@ -26,7 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch import sla
-from dispatch.models import Assignment, Attachment, Case, CaseEvent, Category
+from dispatch.models import Assignment, Attachment, Case, CaseEvent
+from routing.models import Category
 
 K = CaseEvent.Kind
 S = Case.Status

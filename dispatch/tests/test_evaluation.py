@@ -7,8 +7,9 @@ import pytest
 from django.test import override_settings
 
 from dispatch.evaluation import evaluate_units, evaluation_config
-from dispatch.models import Assignment, Case, CaseEvent, Category
+from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.tests.sla_world import at, build_sla_world
+from routing.models import Category
 
 pytestmark = pytest.mark.django_db
 

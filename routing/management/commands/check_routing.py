@@ -12,8 +12,8 @@ from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dispatch.router import route_chain
-from dispatch.rules import tables
+from routing.router import route_chain
+from routing.rules import tables
 
 
 class Command(BaseCommand):

@@ -19,8 +19,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dispatch import catalog, demo_catalog
-from dispatch.models import Category, ResponsibilityRule
+from routing import catalog, demo_catalog
+from routing.models import Category, ResponsibilityRule
 
 CITY = "city"
 

@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-from dispatch import catalog
-from dispatch.router import RoutingError, route
-from dispatch.tests.routing_world import box, build_world, partner
 from grids.locator import locate
+from routing import catalog
+from routing.router import RoutingError, route
+from routing.tests.routing_world import box, build_world, partner
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +140,7 @@ def test_an_inactive_named_unit_is_passed_over(w):
     gongdian = w.units["city-gongdian"]
     gongdian.is_active = False
     gongdian.save()
-    from dispatch.rules import invalidate_local
+    from routing.rules import invalidate_local
 
     invalidate_local()
 

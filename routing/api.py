@@ -16,10 +16,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch.models import Category
-from dispatch.router import RoutingError, route
-from dispatch.rules import tables
 from grids.serializers import latitude_field, longitude_field
+from routing.models import Category
+from routing.router import RoutingError, route
+from routing.rules import tables
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 

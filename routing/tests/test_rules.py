@@ -3,10 +3,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from dispatch import catalog, rules
-from dispatch.models import ResponsibilityRule
-from dispatch.router import route
-from dispatch.tests.routing_world import build_world
+from routing import catalog, rules
+from routing.models import ResponsibilityRule
+from routing.router import route
+from routing.tests.routing_world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,7 @@ def test_the_admin_refuses_a_conflicting_rule_with_the_same_message(w, client):
     client.force_login(admin)
 
     response = client.post(
-        "/admin/dispatch/responsibilityrule/add/",
+        "/admin/routing/responsibilityrule/add/",
         {
             "category": w.categories["SJ04"].id,
             "territory_code": "520102",
@@ -157,7 +157,7 @@ def test_the_admin_saves_a_valid_rule_through_the_service(w, client, django_capt
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/admin/dispatch/responsibilityrule/add/",
+            "/admin/routing/responsibilityrule/add/",
             {
                 "category": w.categories["SJ04"].id,
                 "territory_code": "520102",

@@ -1,7 +1,7 @@
 """Rule validation, and the in-memory routing tables every process keeps.
 
 Validation (`validate_rule`, `validate_category`) is shared by the models' `clean()`, the catalogue
-services (dispatch/catalog.py) and the admin, so a conflicting rule is refused the same way whichever
+services (routing/catalog.py) and the admin, so a conflicting rule is refused the same way whichever
 door it comes through; the database unique constraint is the last guard.
 
 The router never queries the database for rules, categories or units: it reads `tables()`, a
@@ -28,7 +28,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
-    from dispatch.models import ResponsibilityRule
+    from routing.models import ResponsibilityRule
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def validate_rule(rule: ResponsibilityRule) -> None:
     same territory, same basis — is refused with the other rule named, because at routing time
     nothing could tell the two apart.
     """
-    from dispatch.models import ResponsibilityRule
+    from routing.models import ResponsibilityRule
 
     errors: dict[str, list[str]] = {}
 
@@ -252,10 +252,10 @@ def _add_rule(rules: dict, r, units: dict, nodes: dict) -> None:
 
 
 def build_tables(version: tuple = ()) -> RoutingTables:
-    from dispatch.models import Category, ResponsibilityRule
     from grids.models import Area, Grid
     from partners.models import Unit
     from partners.selectors import units_by_area_and_department
+    from routing.models import Category, ResponsibilityRule
 
     objects = {c.id: c for c in Category.objects.all()}
     children: dict[int, int] = {}

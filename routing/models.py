@@ -66,6 +66,8 @@ class Category(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # The table kept the name it had when the catalogue lived in the dispatch app.
+        db_table = "dispatch_category"
         ordering = ["code"]
         verbose_name = _("category")
         verbose_name_plural = _("categories")
@@ -159,6 +161,7 @@ class ResponsibilityRule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "dispatch_responsibilityrule"
         ordering = ["category__code", "territory_code", "basis"]
         verbose_name = _("responsibility rule")
         verbose_name_plural = _("responsibility rules")
@@ -183,6 +186,6 @@ class ResponsibilityRule(models.Model):
         return f"{self.get_department_display()}@{self.get_level_display()}"
 
     def clean(self) -> None:
-        from dispatch.rules import validate_rule
+        from routing.rules import validate_rule
 
         validate_rule(self)

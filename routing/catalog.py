@@ -13,8 +13,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from dispatch.models import Category, ResponsibilityRule
-from dispatch.rules import bump_version_on_commit, validate_rule
+from routing.models import Category, ResponsibilityRule
+from routing.rules import bump_version_on_commit, validate_rule
 
 CATEGORY_FIELDS = (
     "code",
@@ -73,7 +73,7 @@ def category_update(*, category_id: int, **changes: Any) -> Category:
 @transaction.atomic
 def category_sync(*, tree: Iterable[tuple[dict[str, Any], str | None, dict[str, Any]]]) -> dict[str, int]:
     """Make the categories match a tree of (node, parent code, resolved fields), as from
-    `dispatch.demo_catalog.walk()`. Idempotent: matched by code; categories not in the tree are left
+    `routing.demo_catalog.walk()`. Idempotent: matched by code; categories not in the tree are left
     alone. Returns how many were created and updated."""
     existing = {c.code: c for c in Category.objects.all()}
     created = updated = 0
