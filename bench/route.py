@@ -125,7 +125,7 @@ def main() -> None:
     django.setup()
     from grids import locator
     from routing import router
-    from routing.rules import tables
+    from routing.tables import tables
 
     ensure_demo()
 

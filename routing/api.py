@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from grids.serializers import latitude_field, longitude_field
 from routing.models import Category
 from routing.router import RoutingError, route
-from routing.rules import tables
+from routing.tables import tables
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from routing.models import Category, ResponsibilityRule
-from routing.rules import bump_version_on_commit, validate_rule
+from routing.tables import bump_version_on_commit, validate_rule
 
 CATEGORY_FIELDS = (
     "code",

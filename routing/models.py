@@ -186,6 +186,6 @@ class ResponsibilityRule(models.Model):
         return f"{self.get_department_display()}@{self.get_level_display()}"
 
     def clean(self) -> None:
-        from routing.rules import validate_rule
+        from routing.tables import validate_rule
 
         validate_rule(self)

@@ -13,7 +13,7 @@ rules are tried in (docs/routing.md has worked examples):
    is passed over and the walk goes on. When nothing resolves, the case goes to triage: the lead is
    the district's 综治中心, `triage=True`, and the explanation says so.
 
-Everything is read from the in-memory tables (routing/rules.py), so after locating a point a decision
+Everything is read from the in-memory tables (routing/tables.py), so after locating a point a decision
 is a few dictionary lookups; the rule walk for a (category, grid) pair is remembered until the tables
 change.
 """
@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as N_
 
 from partners.models import Department
-from routing.rules import RoutingTables, tables
+from routing.tables import RoutingTables, tables
 
 OWNER = "owner"
 TERRITORY = "territory"

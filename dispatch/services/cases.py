@@ -266,10 +266,10 @@ def _category(category) -> Category:
 
 def _known_category(*, pk: int | None = None, code: str | None = None) -> Category | None:
     """The active category, from this process's routing snapshot (kept current by its version key,
-    routing.rules); a category the snapshot does not know yet is looked up in the database."""
-    from routing import rules
+    routing.tables); a category the snapshot does not know yet is looked up in the database."""
+    from routing import tables
 
-    snapshot = rules.tables()
+    snapshot = tables.tables()
     if code is not None:
         node = snapshot.categories_by_code.get(code)
         pk_known = node.id if node is not None else None

@@ -32,7 +32,7 @@ from grids import locator
 from grids.models import Area, Grid, GridWorker
 from partners.models import Membership, Partner, Unit
 from routing.models import Category, ResponsibilityRule
-from routing.rules import invalidate_local
+from routing.tables import invalidate_local
 
 WEST_SOUTH = (106.72, 26.52)  # grid 520102001001001, 南明区 西街道
 WEST_NORTH = (106.72, 26.58)  # grid 520102001001002

@@ -31,7 +31,7 @@ from hotline.models import Place
 from partners.models import Membership, Unit
 from routing import demo_catalog
 from routing.models import Category, ResponsibilityRule
-from routing.rules import invalidate_local
+from routing.tables import invalidate_local
 
 WEST = (106.72, 26.52)  # grid 520102001001001, 南明区 西街道 西湖社区
 WEST_NORTH = (106.72, 26.58)  # grid 520102001001002

@@ -26,7 +26,7 @@ from grids import locator
 from grids.models import Area, Grid
 from partners.models import Partner, Unit
 from routing.models import Category
-from routing.rules import invalidate_local
+from routing.tables import invalidate_local
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> MultiPolygon:

@@ -140,7 +140,7 @@ def test_an_inactive_named_unit_is_passed_over(w):
     gongdian = w.units["city-gongdian"]
     gongdian.is_active = False
     gongdian.save()
-    from routing.rules import invalidate_local
+    from routing.tables import invalidate_local
 
     invalidate_local()
 

@@ -3,9 +3,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from routing import catalog, rules
+from routing import catalog
 from routing.models import ResponsibilityRule
 from routing.router import route
+from routing.tables import publish_version, tables
 from routing.tests.routing_world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -208,13 +209,13 @@ def test_a_change_committed_by_another_process_is_seen_once_the_shared_version_m
     )  # fmt: skip
     assert route(category="SJ0401", lon=POINT[0], lat=POINT[1]).triage is True
 
-    rules.publish_version()
+    publish_version()
 
     assert route(category="SJ0401", lon=POINT[0], lat=POINT[1]).lead == w.units["520102-chengguan"]
 
 
 def test_a_rolled_back_rule_changes_nothing(w, django_capture_on_commit_callbacks):
-    version_before = rules.tables().version
+    version_before = tables().version
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
@@ -226,7 +227,7 @@ def test_a_rolled_back_rule_changes_nothing(w, django_capture_on_commit_callback
             pass
 
     assert callbacks == []
-    assert rules.tables().version == version_before
+    assert tables().version == version_before
     assert route(category="SJ0401", lon=POINT[0], lat=POINT[1]).triage is True
 
 

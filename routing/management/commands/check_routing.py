@@ -13,7 +13,7 @@ from collections import defaultdict
 from django.core.management.base import BaseCommand, CommandError
 
 from routing.router import route_chain
-from routing.rules import tables
+from routing.tables import tables
 
 
 class Command(BaseCommand):
