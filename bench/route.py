@@ -125,6 +125,7 @@ def main() -> None:
     django.setup()
     from grids import locator
     from routing import router
+    from routing.partner_index import partner_index
     from routing.tables import tables
 
     ensure_demo()
@@ -136,7 +137,7 @@ def main() -> None:
     t = tables()
     tables_build = time.perf_counter() - started
     started = time.perf_counter()
-    router._partner_index(t)
+    partner_index(t)
     partners_build = time.perf_counter() - started
     leaves = sorted(n.code for n in t.categories.values() if n.is_leaf and n.is_active)
     need_leaves = sum(1 for c in leaves if t.categories_by_code[c].capabilities)

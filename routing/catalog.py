@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from routing.models import Category, ResponsibilityRule
-from routing.tables import bump_version_on_commit, validate_rule
+from routing.tables import bump_version_on_commit
+from routing.validation import validate_rule
 
 CATEGORY_FIELDS = (
     "code",
@@ -118,7 +119,7 @@ def category_sync(*, tree: Iterable[tuple[dict[str, Any], str | None, dict[str, 
 
 
 def _save_rule(rule: ResponsibilityRule) -> ResponsibilityRule:
-    # clean() runs rules.validate_rule, which fills in the territory level and the default basis and
+    # clean() runs validation.validate_rule, which fills in the territory level and the default basis and
     # names a clashing rule (the unique constraint alone could only say "exists").
     rule.full_clean(exclude=["territory_level", "basis"], validate_constraints=False)
     try:

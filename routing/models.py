@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Capability, Department
+from routing.validation import validate_rule
 
 
 class Category(models.Model):
@@ -166,7 +167,7 @@ class ResponsibilityRule(models.Model):
         verbose_name = _("responsibility rule")
         verbose_name_plural = _("responsibility rules")
         constraints = [
-            # The last guard behind rules.validate_rule(): one rule per basis for a category in a territory.
+            # The last guard behind validation.validate_rule(): one rule per basis for a category in a territory.
             models.UniqueConstraint(
                 fields=["category", "territory_code", "basis"], name="responsibility_rule_unique_per_basis"
             ),
@@ -186,6 +187,4 @@ class ResponsibilityRule(models.Model):
         return f"{self.get_department_display()}@{self.get_level_display()}"
 
     def clean(self) -> None:
-        from routing.tables import validate_rule
-
         validate_rule(self)

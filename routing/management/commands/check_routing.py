@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
 
+from grids.locator import current_index
 from routing.router import route_chain
 from routing.tables import tables
 
@@ -23,8 +24,6 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=0, help="list at most this many gaps (0 = all)")
 
     def handle(self, *args, limit: int, **options):
-        from grids.locator import current_index
-
         started = time.monotonic()
         t = tables()
         index = current_index()
