@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from partners.models import Capability, Department
@@ -100,8 +101,6 @@ def test_limits_must_be_positive():
 
 @pytest.mark.django_db
 def test_the_admin_lists_and_opens_categories_and_rules(client):
-    from django.contrib.auth import get_user_model
-
     catalog.category_sync(tree=demo_catalog.walk())
     lamp = Category.objects.get(code="BJ0107")
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw-for-tests-only"))

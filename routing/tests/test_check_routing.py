@@ -3,7 +3,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from grids import demo as grids_demo
+from partners import demo as partners_demo
 from routing import catalog
+from routing import demo as routing_demo
+from routing.models import Category, ResponsibilityRule
 from routing.tests.routing_world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -64,11 +68,6 @@ def test_it_passes_when_every_pair_is_routed(w):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_routes_every_leaf_category_in_every_grid():
-    from grids import demo as grids_demo
-    from partners import demo as partners_demo
-    from routing import demo as routing_demo
-    from routing.models import Category, ResponsibilityRule
-
     quiet = StringIO()
     grids_demo.load(grids=600, seed=2026, stdout=quiet)
     partners_demo.load(seed=2026, stdout=quiet)

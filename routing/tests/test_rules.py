@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from partners import services as partner_services
 from routing import catalog
 from routing.models import ResponsibilityRule
 from routing.router import route
@@ -234,8 +235,6 @@ def test_a_rolled_back_rule_changes_nothing(w, django_capture_on_commit_callback
 def test_a_unit_deactivated_through_the_partners_services_stops_receiving_cases(
     w, django_capture_on_commit_callbacks, settings
 ):
-    from partners import services as partner_services
-
     settings.ROUTER_CHECK_INTERVAL = 0
     catalog.rule_create(category=w.categories["SJ04"], territory_code="520100", department="zhifa", level="street")
     assert route(category="SJ0401", lon=POINT[0], lat=POINT[1]).lead == w.units["520102001-zhifa"]
