@@ -1,3 +1,5 @@
+"""The routing API: the category tree and the router's dry run, their answers and their 400s."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient

@@ -1,3 +1,5 @@
+"""The demo category tree, the category checks and the catalogue's admin pages."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError

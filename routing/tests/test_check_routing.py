@@ -1,3 +1,5 @@
+"""`manage.py check_routing`: every (leaf category, grid) pair without a route is listed."""
+
 from io import StringIO
 
 import pytest

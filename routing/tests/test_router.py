@@ -1,3 +1,5 @@
+"""The router's decisions: rule order, fallbacks, triage, review flags, partners and the explanation."""
+
 import json
 import re
 

@@ -1,3 +1,5 @@
+"""Rule validation (services and admin) and how rule changes reach every process's routing tables."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
