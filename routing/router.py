@@ -60,7 +60,7 @@ class Decision:
     needs_review: bool = False
     location: Any = None  # grids.locator.Location
     explanation: dict = field(default_factory=dict)
-    category: Any = None  # dispatch.models.Category
+    category: Any = None  # routing.models.Category
     urgency: str = "normal"
 
     def as_dict(self) -> dict[str, Any]:
