@@ -90,8 +90,9 @@ def seed_cases(n: int, rng: random.Random, agent) -> int:
     from django.contrib.gis.geos import Point
     from django.db import connection
 
-    from dispatch.models import Case, Category
+    from dispatch.models import Case
     from grids import locator
+    from routing.models import Category
 
     leaves = list(Category.objects.filter(children__isnull=True, is_active=True).values_list("id", flat=True))
     rows = []
@@ -129,11 +130,11 @@ def run(rounds: int, n_cases: int, seed: int) -> list[str]:
     from django.db import transaction
     from rest_framework.test import APIClient
 
-    from dispatch.models import Category
     from grids.models import Area, Grid
     from hotline import demo
     from hotline.models import Place
     from partners.models import Membership, Unit
+    from routing.models import Category
 
     grids = Grid.objects.count()
     if not grids or not Category.objects.exists():

@@ -122,12 +122,12 @@ def prepare(probe_table: str) -> dict:
     from django.db import connection
     from rest_framework.authtoken.models import Token
 
-    from dispatch.models import Category
-    from dispatch.router import route
     from grids.locator import locate
     from grids.models import Grid
     from partners.models import Unit
     from partners.services import membership_ensure
+    from routing.models import Category
+    from routing.router import route
 
     users = get_user_model().objects
 

@@ -55,8 +55,8 @@ def pct(sorted_values: list[int], p: float) -> float:
 def ensure_demo() -> None:
     from django.core.management import call_command
 
-    from dispatch.models import ResponsibilityRule
     from grids.models import Grid
+    from routing.models import ResponsibilityRule
 
     grids, rules = Grid.objects.count(), ResponsibilityRule.objects.count()
     if grids >= DEMO_GRIDS and rules:
@@ -123,9 +123,10 @@ def main() -> None:
     global LOAD_AT_START
     LOAD_AT_START = os.getloadavg()[0]
     django.setup()
-    from dispatch import router
-    from dispatch.rules import tables
     from grids import locator
+    from routing import router
+    from routing.partner_index import partner_index
+    from routing.tables import tables
 
     ensure_demo()
 
@@ -136,7 +137,7 @@ def main() -> None:
     t = tables()
     tables_build = time.perf_counter() - started
     started = time.perf_counter()
-    router._partner_index(t)
+    partner_index(t)
     partners_build = time.perf_counter() - started
     leaves = sorted(n.code for n in t.categories.values() if n.is_leaf and n.is_active)
     need_leaves = sum(1 for c in leaves if t.categories_by_code[c].capabilities)

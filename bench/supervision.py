@@ -47,10 +47,11 @@ def main() -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from dispatch.models import Assignment, CaseEvent, Category
+    from dispatch.models import Assignment, CaseEvent
     from dispatch.supervision import demo, rules, services
     from dispatch.supervision.models import Finding
     from partners.models import Unit
+    from routing.models import Category
 
     units = list(
         Unit.objects.filter(is_active=True, level__in=["street", "district"])

@@ -71,9 +71,10 @@ INSTALLED_APPS = [
     # Login throttling (partners/auth.py); before partners, whose admin re-registers its attempts.
     "axes",
     "csp",
-    # Ours, lowest first (DESIGN: hotline -> dispatch -> partners -> grids; maps reads all).
+    # Ours, lowest first (hotline -> dispatch -> routing -> partners -> grids; maps reads all).
     "grids",
     "partners",
+    "routing",
     "dispatch",
     "hotline",
     "maps",
@@ -380,7 +381,7 @@ LOCATE_BATCH_MAX = env_number("LOCATE_BATCH_MAX", 10000, int)
 # How often (seconds) a process asks whether the grids changed elsewhere; 0 = on every call.
 LOCATOR_CHECK_INTERVAL = env_number("LOCATOR_CHECK_INTERVAL", 1.0)
 
-# Routing (dispatch/router.py): at most this many partner organisations join a help-type case.
+# Routing (routing/router.py): at most this many partner organisations join a help-type case.
 ROUTER_MAX_PARTNERS = env_number("ROUTER_MAX_PARTNERS", 2, int)
 if ROUTER_MAX_PARTNERS < 0:
     raise ImproperlyConfigured(f"ROUTER_MAX_PARTNERS must be 0 or more, not {ROUTER_MAX_PARTNERS}.")

@@ -9,6 +9,7 @@ from partners.auth import TokenView
 api_v1 = [
     path("", include("grids.urls")),
     path("", include("partners.urls")),
+    path("", include("routing.urls")),
     path("", include("dispatch.urls")),
     path("", include("hotline.urls")),
 ]

@@ -31,7 +31,7 @@ from django.conf import settings
 from dispatch import workdays
 
 if TYPE_CHECKING:
-    from dispatch.models import Category
+    from routing.models import Category
 
 logger = logging.getLogger(__name__)
 

@@ -1,15 +1,9 @@
 from django.urls import path
 
 from dispatch import api_cases
-from dispatch.api_routing import CategoryTreeApi, RoutePreviewApi
-
-urlpatterns = [
-    path("categories/", CategoryTreeApi.as_view(), name="category-tree"),
-    path("route/preview/", RoutePreviewApi.as_view(), name="route-preview"),
-]
 
 # Cases (dispatch/api_cases.py)
-urlpatterns += [
+urlpatterns = [
     path("cases/", api_cases.CaseListCreateView.as_view(), name="case-list"),
     path("cases/<int:case_id>/", api_cases.CaseDetailView.as_view(), name="case-detail"),
     path("cases/<int:case_id>/actions/", api_cases.CaseActionView.as_view(), name="case-actions"),

@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 from dispatch import idempotency
 from dispatch import services as dispatch_services
 from dispatch.api_cases import IDEMPOTENCY_HEADER, REFUSALS, refusal
-from dispatch.models import Category
 from dispatch.selectors import roles_of
 from dispatch.serializers_cases import paginated
 from grids import locator
@@ -43,6 +42,7 @@ from hotline.serializers import (
     PlaceSuggestInput,
     PlaceSuggestOutput,
 )
+from routing.models import Category
 
 ACTION_ERRORS = (DjangoValidationError, dispatch_services.CaseActionError)
 

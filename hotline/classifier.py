@@ -26,8 +26,8 @@ import jieba
 from django.db.models import Count, Max
 from django.utils import translation
 
-from dispatch.models import Category
 from hotline.models import WordChoice
+from routing.models import Category
 
 logger = logging.getLogger(__name__)
 

@@ -64,7 +64,7 @@ class Call(models.Model):
     # How an address-only call was placed (gazetteer match) or why it could not be.
     geocode = models.JSONField(_("geocoding"), default=dict, blank=True)
     category = models.ForeignKey(
-        "dispatch.Category", models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("category")
+        "routing.Category", models.PROTECT, null=True, blank=True, related_name="calls", verbose_name=_("category")
     )
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
@@ -147,7 +147,7 @@ class WordChoice(models.Model):
     """How often agents filed a call containing `word` under `category` (the suggester learns from it)."""
 
     word = models.CharField(_("word"), max_length=20)
-    category = models.ForeignKey("dispatch.Category", models.CASCADE, related_name="+")
+    category = models.ForeignKey("routing.Category", models.CASCADE, related_name="+")
     count = models.PositiveIntegerField(_("count"), default=0)
 
     class Meta:
@@ -250,7 +250,7 @@ class ServiceAttribute(models.Model):
         SINGLEVALUELIST = "singlevaluelist", _("单选")
         MULTIVALUELIST = "multivaluelist", _("多选")
 
-    category = models.ForeignKey("dispatch.Category", models.CASCADE, related_name="service_attributes")
+    category = models.ForeignKey("routing.Category", models.CASCADE, related_name="service_attributes")
     code = models.SlugField(_("code"), max_length=40)
     description = models.CharField(_("question"), max_length=200)
     datatype = models.CharField(_("datatype"), max_length=16, choices=Datatype.choices)

@@ -20,11 +20,12 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from dispatch.models import Case, Category
+from dispatch.models import Case
 from dispatch.selectors import visible_cases
 from grids.crs import to_wgs84
 from hotline.models import Call, Caller
 from hotline.privacy import mask_phones, normalise_phone, sees_personal_data
+from routing.models import Category
 
 # How the duplicate finder weighs text likeness, nearness and the very same category.
 W_TEXT, W_NEAR, W_SAME_CATEGORY = 0.5, 0.3, 0.2

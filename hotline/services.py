@@ -26,13 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch import services as dispatch_services
-from dispatch.models import Case, Category
+from dispatch.models import Case
 from dispatch.selectors import roles_of
 from dispatch.services.reporters import case_add_reporter
 from grids.crs import parse_coordinate
 from hotline import classifier, gazetteer
 from hotline.models import Call, Callback, Caller, Open311Client, PersonalDataAccess, Place, ServiceAttribute
 from hotline.privacy import mask_name, mask_phone, mask_phones, normalise_phone, record_access
+from routing.models import Category
 
 logger = logging.getLogger(__name__)
 

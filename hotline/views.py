@@ -19,11 +19,12 @@ from django.utils import translation
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
-from dispatch.models import Case, Category
+from dispatch.models import Case
 from dispatch.selectors import roles_of
 from hotline import selectors
 from hotline.models import Call, Callback
 from hotline.privacy import mask_name, mask_phone, mask_phones
+from routing.models import Category
 
 RECENT_CALLS = 12
 

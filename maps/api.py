@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from grids.models import Area
 from maps import alerts, dashboard, hotwords, series, topics
+from routing.models import Category
 
 FORBIDDEN = OpenApiResponse(description="只有调度员和督办人员可以查看")
 FIELD_ERRORS = OpenApiResponse(description="字段错误 {field: [message]}")
@@ -313,8 +314,6 @@ class PeriodQuery(serializers.Serializer):
         return value
 
     def validate_category(self, value: str) -> str:
-        from dispatch.models import Category
-
         if not Category.objects.filter(code=value).exists():
             raise serializers.ValidationError(_("没有编码为 %(code)s 的类别。") % {"code": value})
         return value

@@ -21,6 +21,7 @@ from dispatch.models import Case
 from dispatch.selectors import visible_cases
 from dispatch.sla import is_working_day
 from maps.dashboard import _area_names, _label, local_zone
+from routing.models import Category
 
 MAX_DAYS = 366
 MAX_GROUPS = 8
@@ -148,8 +149,6 @@ def _groups(qs: QuerySet[Case], group_by: str, at: dict[dt.date, int], length: i
     )
     keys = [key for key, _ in top]
     if group_by == "category":
-        from dispatch.models import Category
-
         names = {c.code: _label(c.name, c.name_en) for c in Category.objects.filter(code__in=keys)}
     else:
         names = _area_names(keys)

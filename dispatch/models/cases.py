@@ -54,7 +54,7 @@ class Case(models.Model):
     )
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.RECEIVED)
     version = models.PositiveIntegerField(_("版本"), default=0)
-    category = models.ForeignKey("dispatch.Category", models.PROTECT, related_name="cases", verbose_name=_("类别"))
+    category = models.ForeignKey("routing.Category", models.PROTECT, related_name="cases", verbose_name=_("类别"))
     urgency = models.CharField(_("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
     description = models.TextField(_("问题描述"))

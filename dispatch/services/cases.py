@@ -22,10 +22,12 @@ from django.utils.translation import gettext as _
 
 from dispatch import attachments as photo_store
 from dispatch import live, sla
-from dispatch.models import Assignment, Attachment, Case, CaseEvent, Category
+from dispatch.models import Assignment, Attachment, Case, CaseEvent
 from dispatch.selectors import Roles, partner_open_load, roles_of, visible_cases
 from dispatch.services.errors import ActionForbidden, CaseNotFound, InvalidTransition, StaleVersion
 from grids.crs import parse_coordinate
+from routing.interface import RoutingError, active_category, decide
+from routing.models import Category
 
 logger = logging.getLogger(__name__)
 
@@ -255,30 +257,12 @@ def _category(category) -> Category:
         return category
     found = None
     if isinstance(category, int):
-        found = _known_category(pk=category)
+        found = active_category(pk=category)
     elif isinstance(category, str) and category.strip():
-        found = _known_category(code=category.strip())
+        found = active_category(code=category.strip())
     if found is None:
         raise ValidationError({"category": [_("未知或已停用的类别：%(c)s。") % {"c": category}]})
     return found
-
-
-def _known_category(*, pk: int | None = None, code: str | None = None) -> Category | None:
-    """The active category, from this process's routing snapshot (kept current by its version key,
-    dispatch.rules); a category the snapshot does not know yet is looked up in the database."""
-    from dispatch import rules
-
-    snapshot = rules.tables()
-    if code is not None:
-        node = snapshot.categories_by_code.get(code)
-        pk_known = node.id if node is not None else None
-    else:
-        pk_known = pk
-    found = snapshot.category_objects.get(pk_known) if pk_known is not None else None
-    if found is not None:
-        return found if found.is_active else None
-    lookup = {"pk": pk} if pk is not None else {"code": code}
-    return Category.objects.filter(is_active=True, **lookup).first()
 
 
 def _validate_open(
@@ -333,10 +317,8 @@ def _route(category: Category, urgency: str, location) -> tuple[Any, dict[str, A
     """The router's decision, or None with the reason when the case must go to triage unrouted."""
     if location is None:
         return None, {"triage": True, "reason": "no_location"}
-    from dispatch.router import RoutingError, route
-
     try:
-        decision = route(category=category, urgency=urgency, location=location, partner_load=partner_open_load)
+        decision = decide(category=category, urgency=urgency, location=location, partner_load=partner_open_load)
     except RoutingError as exc:
         return None, {"triage": True, "reason": "unroutable", "detail": exc.message}
     except Exception:

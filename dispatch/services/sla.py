@@ -101,7 +101,7 @@ def _candidates(now: dt.datetime) -> list[tuple[int, str]]:
 
 
 def _category_limits() -> dict[int, object]:
-    from dispatch.models import Category
+    from routing.models import Category
 
     return {
         c.pk: c

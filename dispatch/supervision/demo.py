@@ -33,11 +33,12 @@ from PIL import Image
 
 from dispatch import attachments as photo_store
 from dispatch import sla
-from dispatch.models import Assignment, Attachment, Case, CaseEvent, Category
+from dispatch.models import Assignment, Attachment, Case, CaseEvent
 from dispatch.supervision import services
 from grids.models import Grid
 from partners import services as partner_services
 from partners.models import Membership, Unit
+from routing.models import Category
 
 Kind = CaseEvent.Kind
 CaseStatus = Case.Status

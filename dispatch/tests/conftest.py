@@ -27,11 +27,12 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from dispatch import services
-from dispatch.models import Case, Category, ResponsibilityRule
-from dispatch.rules import invalidate_local
+from dispatch.models import Case
 from grids import locator
 from grids.models import Area, Grid, GridWorker
 from partners.models import Membership, Partner, Unit
+from routing.models import Category, ResponsibilityRule
+from routing.tables import invalidate_local
 
 WEST_SOUTH = (106.72, 26.52)  # grid 520102001001001, 南明区 西街道
 WEST_NORTH = (106.72, 26.58)  # grid 520102001001002

@@ -16,9 +16,10 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.db import transaction
 
 from dispatch import sla
-from dispatch.models import Assignment, Case, CaseEvent, Category
+from dispatch.models import Assignment, Case, CaseEvent
 from grids.models import Area, Grid, GridWorker
 from partners.models import Membership, Unit
+from routing.models import Category
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SQUARE = MultiPolygon(Polygon.from_bbox((106.6, 26.5, 106.7, 26.6)), srid=4326)

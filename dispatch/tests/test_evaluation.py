@@ -8,8 +8,9 @@ from django.test import override_settings
 
 from dispatch.evaluation.config import evaluation_config
 from dispatch.evaluation.selectors import evaluate_units
-from dispatch.models import Assignment, Case, CaseEvent, Category
+from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.tests.sla_world import at, build_sla_world
+from routing.models import Category
 
 pytestmark = pytest.mark.django_db
 

@@ -23,11 +23,12 @@ from rest_framework.authtoken.models import Token
 from config.asgi import application
 from dispatch.live import groups
 from dispatch.live.consumer import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
-from dispatch.models import Assignment, Case, CaseEvent, Category
+from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import visible_cases
 from dispatch.services import case_sign, record_event
 from grids.models import Area, Grid, GridWorker
 from partners.models import Membership, Unit
+from routing.models import Category
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 

@@ -14,10 +14,11 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone, translation
 
-from dispatch.models import Assignment, Case, CaseEvent, Category
+from dispatch.models import Assignment, Case, CaseEvent
 from grids.models import Area
 from hotline.models import ServiceAttribute
 from hotline.privacy import mask_phones
+from routing.models import Category
 
 MAX_REQUESTS = 1000
 MAX_SPAN = dt.timedelta(days=90)

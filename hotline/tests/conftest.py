@@ -22,15 +22,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from rest_framework.authtoken.models import Token
 
-from dispatch import demo_catalog
 from dispatch import services as dispatch_services
-from dispatch.models import Case, Category, ResponsibilityRule
-from dispatch.rules import invalidate_local
+from dispatch.models import Case
 from grids import locator
 from grids.models import Area, Grid, GridWorker
 from hotline import services
 from hotline.models import Place
 from partners.models import Membership, Unit
+from routing import demo_catalog
+from routing.models import Category, ResponsibilityRule
+from routing.tables import invalidate_local
 
 WEST = (106.72, 26.52)  # grid 520102001001001, 南明区 西街道 西湖社区
 WEST_NORTH = (106.72, 26.58)  # grid 520102001001002
@@ -56,7 +57,7 @@ class World:
 def _categories() -> None:
     """The real demo category tree, written in one INSERT per level of the tree.
 
-    `dispatch.catalog.category_sync` would validate each of the hundred rows on its own; these rows
+    `routing.catalog.category_sync` would validate each of the hundred rows on its own; these rows
     come from the same tree the demo loads, so the checks add nothing here but time.
     """
     by_code: dict[str, Category] = {}

@@ -6,6 +6,8 @@ import pytest
 
 from hotline import classifier
 from hotline.models import WordChoice
+from routing import catalog
+from routing.models import Category
 
 URL = "/api/v1/hotline/suggest/categories/"
 
@@ -99,9 +101,6 @@ def test_agents_choices_teach_the_suggester_their_phrasing(world, file_call):
 
 
 def test_a_new_keyword_on_a_category_is_used_at_once(world):
-    from dispatch import catalog
-    from dispatch.models import Category
-
     assert classifier.suggest("马路上有只死猫") == []
     lamp = Category.objects.get(code="SJ0104")
     catalog.category_update(category_id=lamp.pk, keywords=[*lamp.keywords, "死猫"])

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point
 
-from dispatch.models import Case, Category
+from dispatch.models import Case
 from maps.dashboard import local_zone
+from routing.models import Category
 
 _numbers = itertools.count(1)
 

@@ -7,12 +7,12 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from dispatch import demo as dispatch_demo
 from dispatch.supervision import demo as supervision_demo
 from grids import demo as grids_demo
 from hotline import demo as hotline_demo
 from hotline import supervision as hotline_supervision
 from partners import demo as partners_demo
+from routing import demo as routing_demo
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         steps = [
             ("geography", lambda: grids_demo.load(grids=grids, seed=seed, stdout=self.stdout)),
             ("organisations and people", lambda: partners_demo.load(seed=seed, stdout=self.stdout)),
-            ("categories and rules", lambda: dispatch_demo.load(seed=seed, stdout=self.stdout)),
+            ("categories and rules", lambda: routing_demo.load(seed=seed, stdout=self.stdout)),
             ("hotline places and Open311 questions", lambda: hotline_demo.load(seed=seed, stdout=self.stdout)),
             ("supervision: planted misconduct", lambda: self._supervision(seed)),
         ]

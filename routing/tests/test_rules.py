@@ -1,12 +1,16 @@
+"""Rule validation (services and admin) and how rule changes reach every process's routing tables."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from dispatch import catalog, rules
-from dispatch.models import ResponsibilityRule
-from dispatch.router import route
-from dispatch.tests.routing_world import build_world
+from partners import services as partner_services
+from routing import catalog
+from routing.models import ResponsibilityRule
+from routing.router import route
+from routing.tables import publish_version, tables
+from routing.tests.routing_world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +138,7 @@ def test_the_admin_refuses_a_conflicting_rule_with_the_same_message(w, client):
     client.force_login(admin)
 
     response = client.post(
-        "/admin/dispatch/responsibilityrule/add/",
+        "/admin/routing/responsibilityrule/add/",
         {
             "category": w.categories["SJ04"].id,
             "territory_code": "520102",
@@ -157,7 +161,7 @@ def test_the_admin_saves_a_valid_rule_through_the_service(w, client, django_capt
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/admin/dispatch/responsibilityrule/add/",
+            "/admin/routing/responsibilityrule/add/",
             {
                 "category": w.categories["SJ04"].id,
                 "territory_code": "520102",
@@ -208,13 +212,13 @@ def test_a_change_committed_by_another_process_is_seen_once_the_shared_version_m
     )  # fmt: skip
     assert route(category="SJ0401", lon=POINT[0], lat=POINT[1]).triage is True
 
-    rules.publish_version()
+    publish_version()
 
     assert route(category="SJ0401", lon=POINT[0], lat=POINT[1]).lead == w.units["520102-chengguan"]
 
 
 def test_a_rolled_back_rule_changes_nothing(w, django_capture_on_commit_callbacks):
-    version_before = rules.tables().version
+    version_before = tables().version
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
@@ -226,15 +230,13 @@ def test_a_rolled_back_rule_changes_nothing(w, django_capture_on_commit_callback
             pass
 
     assert callbacks == []
-    assert rules.tables().version == version_before
+    assert tables().version == version_before
     assert route(category="SJ0401", lon=POINT[0], lat=POINT[1]).triage is True
 
 
 def test_a_unit_deactivated_through_the_partners_services_stops_receiving_cases(
     w, django_capture_on_commit_callbacks, settings
 ):
-    from partners import services as partner_services
-
     settings.ROUTER_CHECK_INTERVAL = 0
     catalog.rule_create(category=w.categories["SJ04"], territory_code="520100", department="zhifa", level="street")
     assert route(category="SJ0401", lon=POINT[0], lat=POINT[1]).lead == w.units["520102001-zhifa"]

@@ -13,8 +13,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from dispatch.models import Category, ResponsibilityRule
-from dispatch.rules import bump_version_on_commit, validate_rule
+from routing.models import Category, ResponsibilityRule
+from routing.tables import bump_version_on_commit
+from routing.validation import validate_rule
 
 CATEGORY_FIELDS = (
     "code",
@@ -73,7 +74,7 @@ def category_update(*, category_id: int, **changes: Any) -> Category:
 @transaction.atomic
 def category_sync(*, tree: Iterable[tuple[dict[str, Any], str | None, dict[str, Any]]]) -> dict[str, int]:
     """Make the categories match a tree of (node, parent code, resolved fields), as from
-    `dispatch.demo_catalog.walk()`. Idempotent: matched by code; categories not in the tree are left
+    `routing.demo_catalog.walk()`. Idempotent: matched by code; categories not in the tree are left
     alone. Returns how many were created and updated."""
     existing = {c.code: c for c in Category.objects.all()}
     created = updated = 0
@@ -118,7 +119,7 @@ def category_sync(*, tree: Iterable[tuple[dict[str, Any], str | None, dict[str, 
 
 
 def _save_rule(rule: ResponsibilityRule) -> ResponsibilityRule:
-    # clean() runs rules.validate_rule, which fills in the territory level and the default basis and
+    # clean() runs validation.validate_rule, which fills in the territory level and the default basis and
     # names a clashing rule (the unique constraint alone could only say "exists").
     rule.full_clean(exclude=["territory_level", "basis"], validate_constraints=False)
     try:

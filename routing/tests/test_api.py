@@ -1,10 +1,12 @@
+"""The routing API: the category tree and the router's dry run, their answers and their 400s."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from dispatch import catalog
-from dispatch.tests.routing_world import build_world
 from grids.crs import from_wgs84
+from routing import catalog
+from routing.tests.routing_world import build_world
 
 pytestmark = pytest.mark.django_db
 

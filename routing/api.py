@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -16,10 +17,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch.models import Category
-from dispatch.router import RoutingError, route
-from dispatch.rules import tables
 from grids.serializers import latitude_field, longitude_field
+from routing.models import Category
+from routing.router import RoutingError, route
+from routing.tables import tables
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 
@@ -196,8 +197,6 @@ class RoutePreviewApi(APIView):
 
 
 def _msg(key: str) -> str:
-    from django.utils.translation import gettext as _
-
     return {
         "unknown_category": _("未知或已停用的类别编码。"),
         "not_finite": _("坐标必须是有限的数字。"),

@@ -1,9 +1,12 @@
+"""The demo category tree, the category checks and the catalogue's admin pages."""
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from dispatch import catalog, demo_catalog
-from dispatch.models import Category
 from partners.models import Capability, Department
+from routing import catalog, demo_catalog
+from routing.models import Category
 
 KIND_PREFIX = {"component": "BJ", "event": "SJ", "need": "XQ"}
 
@@ -100,17 +103,15 @@ def test_limits_must_be_positive():
 
 @pytest.mark.django_db
 def test_the_admin_lists_and_opens_categories_and_rules(client):
-    from django.contrib.auth import get_user_model
-
     catalog.category_sync(tree=demo_catalog.walk())
     lamp = Category.objects.get(code="BJ0107")
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw-for-tests-only"))
 
     for url in (
-        "/admin/dispatch/category/",
-        f"/admin/dispatch/category/{lamp.id}/change/",
-        "/admin/dispatch/category/?q=路灯",
-        "/admin/dispatch/responsibilityrule/",
-        "/admin/dispatch/responsibilityrule/add/",
+        "/admin/routing/category/",
+        f"/admin/routing/category/{lamp.id}/change/",
+        "/admin/routing/category/?q=路灯",
+        "/admin/routing/responsibilityrule/",
+        "/admin/routing/responsibilityrule/add/",
     ):
         assert client.get(url).status_code == 200, url

@@ -1,10 +1,16 @@
+"""`manage.py check_routing`: every (leaf category, grid) pair without a route is listed."""
+
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from dispatch import catalog
-from dispatch.tests.routing_world import build_world
+from grids import demo as grids_demo
+from partners import demo as partners_demo
+from routing import catalog
+from routing import demo as routing_demo
+from routing.models import Category, ResponsibilityRule
+from routing.tests.routing_world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -64,17 +70,12 @@ def test_it_passes_when_every_pair_is_routed(w):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_routes_every_leaf_category_in_every_grid():
-    from dispatch import demo as dispatch_demo
-    from dispatch.models import Category, ResponsibilityRule
-    from grids import demo as grids_demo
-    from partners import demo as partners_demo
-
     quiet = StringIO()
     grids_demo.load(grids=600, seed=2026, stdout=quiet)
     partners_demo.load(seed=2026, stdout=quiet)
-    dispatch_demo.load(seed=2026, stdout=quiet)
+    routing_demo.load(seed=2026, stdout=quiet)
     rules_before = list(ResponsibilityRule.objects.order_by("id").values_list("id", "updated_at"))
-    again = dispatch_demo.load(seed=2026, stdout=quiet)
+    again = routing_demo.load(seed=2026, stdout=quiet)
 
     out = check()
 

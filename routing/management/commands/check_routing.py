@@ -12,8 +12,9 @@ from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dispatch.router import route_chain
-from dispatch.rules import tables
+from grids.locator import current_index
+from routing.router import route_chain
+from routing.tables import tables
 
 
 class Command(BaseCommand):
@@ -23,8 +24,6 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=0, help="list at most this many gaps (0 = all)")
 
     def handle(self, *args, limit: int, **options):
-        from grids.locator import current_index
-
         started = time.monotonic()
         t = tables()
         index = current_index()

@@ -19,8 +19,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dispatch import catalog, demo_catalog
-from dispatch.models import Category, ResponsibilityRule
+from grids.models import Area, Grid
+from partners.models import Unit
+from routing import catalog, demo_catalog
+from routing.models import Category, ResponsibilityRule
 
 CITY = "city"
 
@@ -103,22 +105,16 @@ def load(*, seed: int = 2026, stdout=None, **options) -> dict[str, int]:
 
 
 def _city_code() -> str | None:
-    from grids.models import Area
-
     return Area.objects.filter(level="city").values_list("code", flat=True).first()
 
 
 def _grid_for_override(seed: int, district: str) -> str | None:
-    from grids.models import Grid
-
     codes = sorted(Grid.objects.filter(code__startswith=district).values_list("code", flat=True))
     return random.Random(f"routing-demo:{seed}").choice(codes) if codes else None
 
 
 @transaction.atomic
 def load_rules(*, seed: int, stdout) -> dict[str, int]:
-    from partners.models import Unit
-
     city = _city_code()
     if city is None:
         stdout.write("  rules: no geography loaded; skipped")

@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Capability, Department
+from routing.validation import validate_rule
 
 
 class Category(models.Model):
@@ -66,6 +67,8 @@ class Category(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # The table kept the name it had when the catalogue lived in the dispatch app.
+        db_table = "dispatch_category"
         ordering = ["code"]
         verbose_name = _("category")
         verbose_name_plural = _("categories")
@@ -159,11 +162,12 @@ class ResponsibilityRule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "dispatch_responsibilityrule"
         ordering = ["category__code", "territory_code", "basis"]
         verbose_name = _("responsibility rule")
         verbose_name_plural = _("responsibility rules")
         constraints = [
-            # The last guard behind rules.validate_rule(): one rule per basis for a category in a territory.
+            # The last guard behind validation.validate_rule(): one rule per basis for a category in a territory.
             models.UniqueConstraint(
                 fields=["category", "territory_code", "basis"], name="responsibility_rule_unique_per_basis"
             ),
@@ -183,6 +187,4 @@ class ResponsibilityRule(models.Model):
         return f"{self.get_department_display()}@{self.get_level_display()}"
 
     def clean(self) -> None:
-        from dispatch.rules import validate_rule
-
         validate_rule(self)

@@ -1,8 +1,4 @@
-"""Rule validation, and the in-memory routing tables every process keeps.
-
-Validation (`validate_rule`, `validate_category`) is shared by the models' `clean()`, the catalogue
-services (dispatch/catalog.py) and the admin, so a conflicting rule is refused the same way whichever
-door it comes through; the database unique constraint is the last guard.
+"""The in-memory routing tables every process keeps, and the version that says when to rebuild them.
 
 The router never queries the database for rules, categories or units: it reads `tables()`, a
 snapshot built once per process. Whoever writes rules or categories bumps a version number in Redis
@@ -18,117 +14,24 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
-from django.utils.translation import gettext as _
 
-if TYPE_CHECKING:
-    from dispatch.models import ResponsibilityRule
+from grids.locator import VERSION_KEY as GRIDS_VERSION_KEY
+from grids.models import Area, Grid
+from partners.models import Unit
+from partners.selectors import units_by_area_and_department
+from partners.services import VERSION_KEY as PARTNERS_VERSION_KEY
+from routing.models import Category, ResponsibilityRule
 
 logger = logging.getLogger(__name__)
 
+# The key kept the name it had when routing lived in the dispatch app.
 VERSION_KEY = "dispatch:routing:version"
-
-# The territory levels from the widest to the narrowest; a rule's specificity is its position here.
-TERRITORY_LEVELS = ("city", "district", "street", "community", "grid")
-SPECIFICITY = {level: rank for rank, level in enumerate(TERRITORY_LEVELS)}
-
-
-# --- validation ----------------------------------------------------------------------------------
-
-
-def territory_level_of(code: str) -> str | None:
-    """The level of the area or grid with this code, or None when there is none."""
-    from grids.models import Area, Grid
-
-    code = (code or "").strip()
-    if not code.isdigit():
-        return None
-    if len(code) == 15:
-        return "grid" if Grid.objects.filter(code=code).exists() else None
-    return Area.objects.filter(code=code).values_list("level", flat=True).first()
-
-
-def validate_rule(rule: ResponsibilityRule) -> None:
-    """Check one rule before it is saved; fills in `territory_level` and a default `basis`.
-
-    Raises ValidationError with field errors. A rule that would tie with another — same category,
-    same territory, same basis — is refused with the other rule named, because at routing time
-    nothing could tell the two apart.
-    """
-    from dispatch.models import ResponsibilityRule
-
-    errors: dict[str, list[str]] = {}
-
-    def add(field_name: str, message: str) -> None:
-        errors.setdefault(field_name, []).append(message)
-
-    if rule.category_id is None:
-        add("category", _("请选择类别。"))
-
-    rule.territory_code = (rule.territory_code or "").strip()
-    level = territory_level_of(rule.territory_code)
-    if level is None:
-        add("territory_code", _("没有编码为 %(code)s 的区域或网格。") % {"code": rule.territory_code or "—"})
-    else:
-        rule.territory_level = level
-
-    has_unit = rule.unit_id is not None
-    has_department = bool(rule.department) or bool(rule.level)
-    if has_unit and has_department:
-        add("unit", _("请在“指定单位”和“部门+层级”中二选一。"))
-    elif not has_unit and not has_department:
-        add("unit", _("请指定牵头单位，或指定部门及其层级。"))
-    elif has_department:
-        if not rule.department:
-            add("department", _("指定层级时必须同时指定部门。"))
-        if not rule.level:
-            add("level", _("指定部门时必须同时指定层级。"))
-    elif not rule.unit.is_active:
-        add("unit", _("单位“%(name)s”已停用。") % {"name": rule.unit.name})
-
-    if not rule.basis:
-        rule.basis = ResponsibilityRule.Basis.OWNER if has_unit else ResponsibilityRule.Basis.TERRITORY
-    elif rule.basis not in ResponsibilityRule.Basis.values:
-        add("basis", _("依据只能是“属主”或“属地”。"))
-
-    if not errors:
-        clash = (
-            ResponsibilityRule.objects.filter(
-                category_id=rule.category_id, territory_code=rule.territory_code, basis=rule.basis
-            )
-            .exclude(pk=rule.pk)
-            .select_related("category", "unit")
-            .first()
-        )
-        if clash is not None:
-            same_target = (clash.unit_id, clash.department, clash.level) == (
-                rule.unit_id,
-                rule.department,
-                rule.level,
-            )
-            message = (
-                _("重复：规则 #%(id)s（%(rule)s）已有相同内容。")
-                if same_target
-                else _("与规则 #%(id)s（%(rule)s）冲突：同一类别、同一区域、同一依据只能有一个牵头单位。")
-            )
-            add(
-                "territory_code",
-                message
-                % {
-                    "id": clash.pk,
-                    "rule": f"{clash.category.code} @ {clash.territory_code} → {clash.target_label()}",
-                },
-            )
-
-    if errors:
-        raise ValidationError(errors)
-
 
 # --- versions ------------------------------------------------------------------------------------
 
@@ -156,9 +59,6 @@ def publish_version() -> None:
 
 def _version_keys() -> list[str]:
     """Ours, plus the lower apps' keys for what the tables copy: grids (the locator's) and units."""
-    from grids.locator import VERSION_KEY as GRIDS_VERSION_KEY
-    from partners.services import VERSION_KEY as PARTNERS_VERSION_KEY
-
     return [VERSION_KEY, GRIDS_VERSION_KEY, PARTNERS_VERSION_KEY]
 
 
@@ -252,10 +152,6 @@ def _add_rule(rules: dict, r, units: dict, nodes: dict) -> None:
 
 
 def build_tables(version: tuple = ()) -> RoutingTables:
-    from dispatch.models import Category, ResponsibilityRule
-    from grids.models import Area, Grid
-    from partners.models import Unit
-    from partners.selectors import units_by_area_and_department
 
     objects = {c.id: c for c in Category.objects.all()}
     children: dict[int, int] = {}

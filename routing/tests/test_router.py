@@ -1,12 +1,15 @@
+"""The router's decisions: rule order, fallbacks, triage, review flags, partners and the explanation."""
+
 import json
 import re
 
 import pytest
 
-from dispatch import catalog
-from dispatch.router import RoutingError, route
-from dispatch.tests.routing_world import box, build_world, partner
 from grids.locator import locate
+from routing import catalog
+from routing.router import RoutingError, route
+from routing.tables import invalidate_local
+from routing.tests.routing_world import box, build_world, partner
 
 pytestmark = pytest.mark.django_db
 
@@ -140,8 +143,6 @@ def test_an_inactive_named_unit_is_passed_over(w):
     gongdian = w.units["city-gongdian"]
     gongdian.is_active = False
     gongdian.save()
-    from dispatch.rules import invalidate_local
-
     invalidate_local()
 
     decision = route(category="BJ0107", location=at(w.NANMING_WEST_SOUTH))

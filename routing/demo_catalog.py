@@ -12,7 +12,7 @@ by its leaves unless a leaf says otherwise:
 only) are the help a partner organisation must offer to be added as a collaborator; `collaborators`
 are departments that help the lead unit (e.g. 民政 on hardship cases).
 
-Loaded by `dispatch.demo.load` through `catalog.category_sync` (idempotent, by code).
+Loaded by `routing.demo.load` through `catalog.category_sync` (idempotent, by code).
 """
 
 from __future__ import annotations

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
-from dispatch.models import Category
-from dispatch.rules import invalidate_local
 from grids import locator
 from grids.models import Area, Grid
 from partners.models import Partner, Unit
+from routing.models import Category
+from routing.tables import invalidate_local
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> MultiPolygon:
