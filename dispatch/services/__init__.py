@@ -1,6 +1,6 @@
 """Everything that writes dispatch data goes through here (STYLE §2)."""
 
-from dispatch.services.cases import (
+from dispatch.services.cases.intake import (
     ALLOWED_FROM,
     case_close,
     case_decide_extension,
