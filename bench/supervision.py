@@ -132,7 +132,7 @@ def main() -> None:
             raise Rollback
     except Rollback:
         # Files are not transactional: the one photo every reply pointed at goes too.
-        from dispatch import attachments
+        from dispatch.evidence import photos as attachments
 
         if counts.get("photo"):
             attachments.discard([counts["photo"]])

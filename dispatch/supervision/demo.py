@@ -328,7 +328,7 @@ def _demo_photo() -> tuple[str, dict]:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
-    from dispatch import attachments as photo_store
+    from dispatch.evidence import photos as photo_store
 
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (60, 140, 90)).save(out, format="JPEG")

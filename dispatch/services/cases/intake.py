@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dispatch import attachments as photo_store
 from dispatch import live, sla
+from dispatch.evidence import photos as photo_store
 from dispatch.models import Assignment, Attachment, Case, CaseEvent, Category
 from dispatch.selectors import Roles, partner_open_load, roles_of, visible_cases
 from dispatch.services.errors import ActionForbidden, CaseNotFound, InvalidTransition, StaleVersion
