@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from dispatch import sla, workdays
 from dispatch.models import Assignment, CalendarDay, CalendarYear, Case, CaseEvent
-from dispatch.services.cases.intake import record_event
+from dispatch.services.cases.states import record_event
 
 A = Assignment.Status
 K = CaseEvent.Kind

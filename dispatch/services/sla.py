@@ -33,7 +33,7 @@ from django.utils import timezone
 from dispatch import selectors, sla
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.notifications import ASSIGNEE, SUPERVISION, Notice, notify_on_commit
-from dispatch.services.cases.intake import record_event
+from dispatch.services.cases.states import record_event
 
 logger = logging.getLogger(__name__)
 

@@ -328,12 +328,12 @@ def _demo_photo() -> tuple[str, dict]:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
-    from dispatch.evidence import photos as photo_store
+    from dispatch.evidence import photos, storage
 
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (60, 140, 90)).save(out, format="JPEG")
-    photo = photo_store.prepare_photo(SimpleUploadedFile("demo.jpg", out.getvalue(), content_type="image/jpeg"))
-    name = photo_store.store(photo)
+    photo = photos.prepare_photo(SimpleUploadedFile("demo.jpg", out.getvalue(), content_type="image/jpeg"))
+    name = storage.store(photo)
     meta = {"size": len(photo.content), "width": photo.width, "height": photo.height, "sha256": photo.sha256}
     return name, meta
 
