@@ -147,7 +147,7 @@ def _active_assignments() -> Prefetch:
     )
 
 
-# The stages of the SLA sweep (dispatch.services.sla): after a failed verification the unit signs
+# The stages of the SLA sweep (dispatch.sla.sweep): after a failed verification the unit signs
 # again, so rework runs on the sign deadline; a deadline reached is overdue, as the sweep's red.
 SIGN_STAGE = (Assignment.Status.DISPATCHED, Assignment.Status.REWORK)
 REPLY_STAGE = (Assignment.Status.SIGNED,)

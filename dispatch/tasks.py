@@ -11,8 +11,8 @@ from celery import shared_task
 
 @shared_task(name="dispatch.tasks.sweep_deadlines", acks_late=True, ignore_result=True)
 def sweep_deadlines() -> dict[str, list[int]]:
-    """Beat runs this every minute: raise due yellow/red SLA levels (see dispatch.services.sla)."""
-    from dispatch.services.sla import sweep_deadlines as sweep
+    """Beat runs this every minute: raise due yellow/red SLA levels (see dispatch.sla.sweep)."""
+    from dispatch.sla.sweep import sweep_deadlines as sweep
 
     return sweep().as_dict()
 
@@ -20,7 +20,7 @@ def sweep_deadlines() -> dict[str, list[int]]:
 @shared_task(name="dispatch.tasks.raise_sla_level", acks_late=True, ignore_result=True)
 def raise_sla_level(assignment_id: int, level: str) -> bool:
     """Raise one assignment's yellow or red level now, if it is due and not yet raised."""
-    from dispatch.services.sla import assignment_raise_level
+    from dispatch.sla.sweep import assignment_raise_level
 
     return assignment_raise_level(assignment_id=int(assignment_id), level=level)
 

@@ -26,9 +26,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST, require_safe
 
-from dispatch import selectors, services, sla
+from dispatch import selectors, services
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.serializers_cases import ACTIONS, CaseDetailOutput
+from dispatch.sla import clock
 from partners.models import Membership, Unit
 from partners.selectors import GRID_WORKER, user_roles
 
@@ -208,9 +209,9 @@ def _partner_names(ids) -> list[str]:
 
 def _stage(assignment: Assignment) -> tuple[str | None, object]:
     if assignment.status in (Assignment.Status.DISPATCHED, Assignment.Status.REWORK):
-        return sla.SIGN, assignment.sign_due
+        return clock.SIGN, assignment.sign_due
     if assignment.status == Assignment.Status.SIGNED:
-        return sla.REPLY, assignment.reply_due
+        return clock.REPLY, assignment.reply_due
     return None, None
 
 
@@ -255,7 +256,7 @@ def inbox_sla(request: HttpRequest) -> JsonResponse:
             continue
         if due <= now:
             level = Assignment.SlaLevel.RED
-        elif sla.is_due_for_warning(
+        elif clock.is_due_for_warning(
             category=lead.case.category, urgency=lead.case.urgency, stage=stage, due=due, now=now
         ):
             level = Assignment.SlaLevel.YELLOW

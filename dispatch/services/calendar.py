@@ -6,7 +6,7 @@ A year is replaced as a whole (`calendar_year_import`, from a file or a list), s
 (`calendar_year_delete`). Each then calls `recompute_open_deadlines` in the same transaction, so the
 calendar and the deadlines computed on it commit together or not at all.
 
-Recomputing: a normal-urgency deadline is `sla.deadlines_for` from its start — the dispatch, or for a
+Recomputing: a normal-urgency deadline is `clock.deadlines_for` from its start — the dispatch, or for a
 lead sent back to rework the failed verification — so it is computed again from the same start on the
 new calendar. Urgent deadlines run on the wall clock and do not move; a reply deadline set by an
 approved extension is a date a person chose and does not move either. Each case whose deadlines moved
@@ -29,9 +29,10 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from dispatch import sla, workdays
+from dispatch import workdays
 from dispatch.models import Assignment, CalendarDay, CalendarYear, Case, CaseEvent
 from dispatch.services.cases.states import record_event
+from dispatch.sla import clock
 
 A = Assignment.Status
 K = CaseEvent.Kind
@@ -217,7 +218,9 @@ def _starts(assignments: list[Assignment]) -> dict[int, dt.datetime]:
 
 def _moves(assignment: Assignment, start: dt.datetime) -> dict[str, tuple[dt.datetime, dt.datetime]]:
     """{field: (old, new)} for the deadlines the calendar moves."""
-    sign_due, reply_due = sla.deadlines_for(category=assignment.case.category, urgency=Case.Urgency.NORMAL, start=start)
+    sign_due, reply_due = clock.deadlines_for(
+        category=assignment.case.category, urgency=Case.Urgency.NORMAL, start=start
+    )
     moves = {}
     if assignment.sign_due is not None and abs(sign_due - assignment.sign_due) >= _TOLERANCE:
         moves["sign_due"] = (assignment.sign_due, sign_due)

@@ -25,8 +25,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from dispatch import sla
 from dispatch.models import Assignment, Attachment, Case, CaseEvent, Category
+from dispatch.sla import clock
 
 K = CaseEvent.Kind
 S = Case.Status
@@ -120,7 +120,7 @@ class _Writer:
         return True
 
     def _dispatch(self, item: _Case, unit, at: dt.datetime, previous=None) -> Assignment | None:
-        sign_due, reply_due = sla.deadlines_for(category=item.case.category, urgency="normal", start=at)
+        sign_due, reply_due = clock.deadlines_for(category=item.case.category, urgency="normal", start=at)
         data = {"lead_unit": _unit(unit), "collaborators": [], "partners": []}
         if previous is not None:
             data = {"lead_unit": _unit(unit), "previous_unit": _unit(previous), "collaborators": []}

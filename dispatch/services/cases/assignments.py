@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from dispatch import sla
 from dispatch.models import Assignment, Case
 from dispatch.selectors import Roles
+from dispatch.sla import clock
 from partners.models import Department, Unit
 
 # A case nobody can be routed to waits in the triage queue of a command centre: the district's
@@ -51,7 +51,7 @@ def unit_data(unit) -> dict[str, Any] | None:
 
 def deadlines(case: Case, start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """(sign_due, reply_due) for an assignment on `case` dispatched at `start`."""
-    return sla.deadlines_for(category=case.category, urgency=case.urgency, start=start)
+    return clock.deadlines_for(category=case.category, urgency=case.urgency, start=start)
 
 
 def assign_lead(case: Case, unit, *, now: dt.datetime) -> Assignment:

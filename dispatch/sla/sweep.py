@@ -7,7 +7,7 @@ An open assignment is in one of two stages, and each stage has its own deadline:
 - reply (办结反馈): status `signed`, against `reply_due`.
 
 For the current stage an assignment turns yellow once only (1 − SLA_YELLOW_FRACTION) of its category's
-limit remains (`sla.is_due_for_warning`) and red when the deadline has passed. Red also urges the
+limit remains (`clock.is_due_for_warning`) and red when the deadline has passed. Red also urges the
 unit (an automatic `urged` event) and tells supervision (supervisors and the dispatchers of the case's
 district).
 
@@ -30,10 +30,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dispatch import selectors, sla
+from dispatch import selectors
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.notifications import ASSIGNEE, SUPERVISION, Notice, notify_on_commit
 from dispatch.services.cases.states import record_event
+from dispatch.sla import clock
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +61,9 @@ class SweepResult:
 
 def _stage_of(status: str) -> str | None:
     if status in SIGN_STAGE:
-        return sla.SIGN
+        return clock.SIGN
     if status in REPLY_STAGE:
-        return sla.REPLY
+        return clock.REPLY
     return None
 
 
@@ -73,7 +74,7 @@ def _unflagged(level: str) -> Q:
 
 
 def _open_stage(stage: str) -> Q:
-    if stage == sla.SIGN:
+    if stage == clock.SIGN:
         return Q(status__in=SIGN_STAGE, sign_due__isnull=False)
     return Q(status__in=REPLY_STAGE, reply_due__isnull=False)
 
@@ -83,7 +84,7 @@ def _candidates(now: dt.datetime) -> list[tuple[int, str]]:
     open_cases = ~Q(case__status__in=Case.TERMINAL)
     pairs: list[tuple[int, str]] = []
     limits = _category_limits()
-    for stage, due_field in ((sla.SIGN, "sign_due"), (sla.REPLY, "reply_due")):
+    for stage, due_field in ((clock.SIGN, "sign_due"), (clock.REPLY, "reply_due")):
         late = Assignment.objects.filter(open_cases, _open_stage(stage), _unflagged(RED), **{f"{due_field}__lte": now})
         pairs += [(pk, RED) for pk in late.order_by(due_field).values_list("pk", flat=True)]
         # Yellow needs the working calendar, so the database narrows and Python decides.
@@ -95,7 +96,7 @@ def _candidates(now: dt.datetime) -> list[tuple[int, str]]:
             .values_list("pk", due_field, "case__urgency", "case__category_id")
         )
         for pk, due, urgency, category_id in ahead:
-            if sla.is_due_for_warning(category=limits[category_id], urgency=urgency, stage=stage, due=due, now=now):
+            if clock.is_due_for_warning(category=limits[category_id], urgency=urgency, stage=stage, due=due, now=now):
                 pairs.append((pk, YELLOW))
     return pairs
 
@@ -150,7 +151,7 @@ def assignment_raise_level(*, assignment_id: int, level: str, now: dt.datetime |
         stage = _stage_of(assignment.status)
         if stage is None:
             return False
-        due = assignment.sign_due if stage == sla.SIGN else assignment.reply_due
+        due = assignment.sign_due if stage == clock.SIGN else assignment.reply_due
         if due is None or not _is_due(case, stage=stage, due=due, level=level, now=now):
             return False
         flag = _FLAG[level]
@@ -171,7 +172,7 @@ def assignment_raise_level(*, assignment_id: int, level: str, now: dt.datetime |
 def _is_due(case: Case, *, stage: str, due: dt.datetime, level: str, now: dt.datetime) -> bool:
     if level == RED:
         return due <= now
-    return sla.is_due_for_warning(category=case.category, urgency=case.urgency, stage=stage, due=due, now=now)
+    return clock.is_due_for_warning(category=case.category, urgency=case.urgency, stage=stage, due=due, now=now)
 
 
 def _record(case: Case, assignment: Assignment, *, stage: str, due: dt.datetime, level: str) -> None:
