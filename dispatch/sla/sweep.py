@@ -30,22 +30,17 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dispatch import selectors
-from dispatch.models import Assignment, Case, CaseEvent
+from dispatch.models import Assignment, Case, CaseEvent, Category
 from dispatch.notifications import ASSIGNEE, SUPERVISION, Notice, notify_on_commit
+from dispatch.selectors import REPLY_STAGE, SIGN_STAGE
 from dispatch.services.cases.states import record_event
-from dispatch.sla import clock
+from dispatch.sla import clock, stages
 
 logger = logging.getLogger(__name__)
 
-A = Assignment.Status
-K = CaseEvent.Kind
 YELLOW = "yellow"
 RED = "red"
 
-# One definition of the stages, shared with the overdue filter (dispatch.selectors.overdue_q).
-SIGN_STAGE = selectors.SIGN_STAGE
-REPLY_STAGE = selectors.REPLY_STAGE
 _FLAG = {YELLOW: "yellow_notified_at", RED: "red_notified_at"}
 
 
@@ -57,14 +52,6 @@ class SweepResult:
 
     def as_dict(self) -> dict[str, list[int]]:
         return asdict(self)
-
-
-def _stage_of(status: str) -> str | None:
-    if status in SIGN_STAGE:
-        return clock.SIGN
-    if status in REPLY_STAGE:
-        return clock.REPLY
-    return None
 
 
 def _unflagged(level: str) -> Q:
@@ -102,8 +89,6 @@ def _candidates(now: dt.datetime) -> list[tuple[int, str]]:
 
 
 def _category_limits() -> dict[int, object]:
-    from dispatch.models import Category
-
     return {
         c.pk: c
         for c in Category.objects.only(
@@ -148,11 +133,11 @@ def assignment_raise_level(*, assignment_id: int, level: str, now: dt.datetime |
         if not case.is_open:
             return False
         assignment = Assignment.objects.select_related("unit", "partner").get(pk=assignment_id)
-        stage = _stage_of(assignment.status)
-        if stage is None:
+        stage, due = stages.current_stage(assignment)
+        if stage is None or due is None:
             return False
-        due = assignment.sign_due if stage == clock.SIGN else assignment.reply_due
-        if due is None or not _is_due(case, stage=stage, due=due, level=level, now=now):
+        reached = stages.level_at(category=case.category, urgency=case.urgency, stage=stage, due=due, now=now)
+        if reached != level:
             return False
         flag = _FLAG[level]
         claim = Assignment.objects.filter(_unflagged(level), pk=assignment_id, status=assignment.status)
@@ -167,12 +152,6 @@ def assignment_raise_level(*, assignment_id: int, level: str, now: dt.datetime |
             return False
         _record(case, assignment, stage=stage, due=due, level=level)
     return True
-
-
-def _is_due(case: Case, *, stage: str, due: dt.datetime, level: str, now: dt.datetime) -> bool:
-    if level == RED:
-        return due <= now
-    return clock.is_due_for_warning(category=case.category, urgency=case.urgency, stage=stage, due=due, now=now)
 
 
 def _record(case: Case, assignment: Assignment, *, stage: str, due: dt.datetime, level: str) -> None:
@@ -200,10 +179,10 @@ def _record(case: Case, assignment: Assignment, *, stage: str, due: dt.datetime,
         due=due,
     )
     if level == YELLOW:
-        record_event(case, kind=K.SLA_YELLOW, data=data)
+        record_event(case, kind=CaseEvent.Kind.SLA_YELLOW, data=data)
         notify_on_commit(notice)
         return
-    record_event(case, kind=K.SLA_RED, data=data)
-    record_event(case, kind=K.URGED, data={**data, "automatic": True, "times": assignment.urge_count + 1})
+    record_event(case, kind=CaseEvent.Kind.SLA_RED, data=data)
+    record_event(case, kind=CaseEvent.Kind.URGED, data={**data, "automatic": True, "times": assignment.urge_count + 1})
     notify_on_commit(Notice(**{**asdict(notice), "kind": "urged"}))
     notify_on_commit(Notice(**{**asdict(notice), "audience": SUPERVISION}))
