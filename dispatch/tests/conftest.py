@@ -31,6 +31,7 @@ from dispatch.models import Case, Category, ResponsibilityRule
 from dispatch.rules import invalidate_local
 from grids import locator
 from grids.models import Area, Grid, GridWorker
+from grids.points import CheckedPoint
 from partners.models import Membership, Partner, Unit
 
 WEST_SOUTH = (106.72, 26.52)  # grid 520102001001001, 南明区 西街道
@@ -214,8 +215,9 @@ def open_case_at(world, agent):
         kw.setdefault("source", "hotline")
         kw.setdefault("reporter", agent)
         kw.setdefault("description", "人行道上有人摆摊，影响通行")
-        lon, lat = point if point is not None else (None, None)
-        return services.open_case(category=category, lon=lon, lat=lat, **kw)
+        crs = kw.pop("crs", "wgs84")
+        checked = CheckedPoint.make(*point, crs) if point is not None else None
+        return services.open_case(category=category, point=checked, **kw)
 
     return make
 

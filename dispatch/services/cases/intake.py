@@ -10,7 +10,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -23,15 +22,15 @@ from dispatch.models import Assignment, Case, CaseEvent, Category
 from dispatch.selectors import partner_open_load, roles_of
 from dispatch.services.cases.assignments import deadlines, triage_unit, unit_data
 from dispatch.services.errors import ActionForbidden
-from grids import crs as crs_mod
 from grids import locator
-from grids.crs import parse_coordinate
+from grids.points import CheckedPoint
 
 logger = logging.getLogger(__name__)
 
 Status = Case.Status
 Kind = CaseEvent.Kind
-CRS_CHOICES = ("wgs84", "gcj02", "bd09")
+# What the opened event records as the crs of a case reported without a point.
+DEFAULT_CRS = "wgs84"
 
 
 def _category(category) -> Category:
@@ -66,26 +65,12 @@ def _known_category(*, pk: int | None = None, code: str | None = None) -> Catego
 
 
 def _validate_open(
-    *, description, lon, lat, crs, address, urgency, source, self_resolved, reporter, photos
+    *, description, point, address, urgency, source, self_resolved, reporter, photos
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not (description or "").strip():
         errors["description"] = [_("请描述问题。")]
-    if (lon is None) != (lat is None):
-        errors["lon" if lon is None else "lat"] = [_("经度和纬度需要同时提供。")]
-    for name, value, low, high in (("lon", lon, -180, 180), ("lat", lat, -90, 90)):
-        if value is None or name in errors:
-            continue
-        try:
-            number = parse_coordinate(value)
-        except ValueError:
-            errors[name] = [_("需要是数字。")]
-            continue
-        if not low <= number <= high:
-            errors[name] = [_("超出范围。")]
-    if crs not in CRS_CHOICES:
-        errors["crs"] = [_("坐标系只能是 wgs84、gcj02 或 bd09。")]
-    if lon is None and lat is None and not (address or "").strip():
+    if point is None and not (address or "").strip():
         errors["address"] = [_("没有坐标时需要提供地址。")]
     if urgency is not None and urgency not in Case.Urgency.values:
         errors["urgency"] = [_("紧急程度只能是 normal 或 urgent。")]
@@ -97,15 +82,6 @@ def _validate_open(
         if not photos:
             errors["photos"] = [_("自行处置需要上传处置后的照片。")]
     return errors
-
-
-def _locate(lon, lat, crs) -> tuple[Any, Any]:
-    """(Location or None, WGS-84 Point or None)."""
-    location = locator.locate(float(lon), float(lat), crs=crs)
-    if location is not None:
-        return location, Point(location.lon, location.lat, srid=4326)
-    wlon, wlat = crs_mod.to_wgs84(float(lon), float(lat), crs)
-    return None, Point(float(wlon), float(wlat), srid=4326)
 
 
 def _route(category: Category, urgency: str, location) -> tuple[Any, dict[str, Any]]:
@@ -129,9 +105,7 @@ def open_case(
     *,
     category: Category | str | int,
     description: str,
-    lon: float | None = None,
-    lat: float | None = None,
-    crs: str = "wgs84",
+    point: CheckedPoint | None = None,
     address: str = "",
     urgency: str | None = None,
     source: str,
@@ -142,7 +116,8 @@ def open_case(
 ) -> Case:
     """Open a case from any channel: locate, route, write case + assignments + events in one transaction.
 
-    - With a point: it is normalised to WGS-84, located in the grids and routed; the case is
+    - With a point (checked, and converted to WGS-84, at the door it came in by): it is located in
+      the grids and routed; the case is
       `dispatched` to the lead (and collaborators/partners), or goes to `triage` when the router says
       so or the point cannot be located.
     - Address only (no point): `triage` at the city command centre until geocoding places it.
@@ -159,9 +134,7 @@ def open_case(
     errors.update(
         _validate_open(
             description=description,
-            lon=lon,
-            lat=lat,
-            crs=crs,
+            point=point,
             address=address,
             urgency=urgency,
             source=source,
@@ -178,11 +151,9 @@ def open_case(
         raise ValidationError(errors)
 
     urgency = urgency or category.default_urgency or Case.Urgency.NORMAL
-    location = point = None
-    if lon is not None:
-        location, point = _locate(lon, lat, crs)
+    location = locator.locate_point(point) if point is not None else None
     decision, routing = _route(category, urgency, location)
-    if location is None and lon is not None:
+    if location is None and point is not None:
         routing["reason"] = "outside"
 
     # Without a savepoint of its own: a caller that wraps this in its transaction (the idempotency
@@ -196,7 +167,7 @@ def open_case(
             source=source,
             description=description.strip(),
             address=(address or "").strip(),
-            point=point,
+            point=point.geometry if point is not None else None,
             grid_code=(location.grid or "") if location else "",
             community_code=(location.community or "") if location else "",
             street_code=(location.street or "") if location else "",
@@ -206,7 +177,7 @@ def open_case(
             reporter=reporter,
             self_resolved=self_resolved,
         )
-        opened_data: dict[str, Any] = {"source": source, "crs": crs}
+        opened_data: dict[str, Any] = {"source": source, "crs": point.crs if point is not None else DEFAULT_CRS}
         if location is not None:
             opened_data["location"] = routing.get("location") or {"grid": location.grid}
         # The case is written once, in the state its second event leaves it in; the events record the way.
