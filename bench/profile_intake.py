@@ -47,7 +47,7 @@ STEPS = [
     ("authentication", [("rest_framework/request.py", "_authenticate")]),
     ("idempotency reservation", [("dispatch/idempotency.py", "_reserve"), ("dispatch/idempotency.py", "reserve")]),
     ("input validation", [("rest_framework/serializers.py", "is_valid"), ("dispatch/api_cases.py", "parse_case")]),
-    ("locate", [("dispatch/services/cases/intake.py", "_locate")]),
+    ("locate", [("grids/locator.py", "locate_point")]),
     ("route", [("dispatch/services/cases/intake.py", "_route")]),
     ("open_case: checks and writes", [("dispatch/services/cases/intake.py", "open_case")]),
     ("201 body", [("dispatch/api_cases.py", "_detail_or_summary"), ("dispatch/api_cases.py", "_created_body")]),

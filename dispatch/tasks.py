@@ -1,4 +1,4 @@
-"""Celery doors into the dispatch services (STYLE §6): ids in, re-read and re-checked inside the service.
+"""Celery doors into the dispatch services: ids in (never objects), re-read and re-checked inside the service.
 
 `acks_late`: a task whose worker dies is delivered again, which is safe because every service here
 claims its work with a conditional UPDATE and does nothing the second time.

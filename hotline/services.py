@@ -1,4 +1,4 @@
-"""Everything that writes hotline data (STYLE §2): filing a call, joining it to a case, the callback,
+"""Everything that writes hotline data goes through here: filing a call, joining it to a case, the callback,
 Open311 client keys and the gazetteer's places. One transaction each.
 
 A call becomes a case through `dispatch.services.open_case(..., source="hotline")` like every other

@@ -32,11 +32,10 @@ from django.utils import timezone
 from dispatch import workdays
 from dispatch.models import Assignment, CalendarDay, CalendarYear, Case, CaseEvent
 from dispatch.services.cases.states import record_event
-from dispatch.sla import clock
+from dispatch.sla import clock, stages
 
-A = Assignment.Status
-K = CaseEvent.Kind
-SIGN_STAGE = (A.DISPATCHED, A.REWORK)
+# The deadline field each SLA stage runs against.
+_DUE_FIELD = {clock.SIGN: "sign_due", clock.REPLY: "reply_due"}
 # Deadlines are stored to the microsecond but meant to the minute; a rework's deadline was computed a
 # moment before its event was written, so smaller differences are not a move.
 _TOLERANCE = dt.timedelta(seconds=1)
@@ -201,7 +200,7 @@ def _starts(assignments: list[Assignment]) -> dict[int, dt.datetime]:
     """When each assignment's deadlines started running: its dispatch, or the lead's latest rework."""
     case_ids = {a.case_id for a in assignments if a.role == Assignment.Role.LEAD}
     reworks = dict(
-        CaseEvent.objects.filter(case_id__in=case_ids, kind=K.REWORK)
+        CaseEvent.objects.filter(case_id__in=case_ids, kind=CaseEvent.Kind.REWORK)
         .values("case_id")
         .annotate(last=Max("at"))
         .values_list("case_id", "last")
@@ -275,7 +274,8 @@ def _recompute_case(case_id: int, *, years: set[int] | None, actor, now: dt.date
         for name, (_old, new) in moves.items():
             setattr(a, name, new)
         fields = list(moves)
-        current = "sign_due" if a.status in SIGN_STAGE else "reply_due" if a.status == A.SIGNED else None
+        stage, _due = stages.current_stage(a)
+        current = _DUE_FIELD.get(stage)
         if current in moves:
             old, new = moves[current]
             if new > old and new > now and (a.yellow_notified_at or a.red_notified_at):
@@ -296,7 +296,7 @@ def _recompute_case(case_id: int, *, years: set[int] | None, actor, now: dt.date
         return False
     record_event(
         case,
-        kind=K.DEADLINES_RECOMPUTED,
+        kind=CaseEvent.Kind.DEADLINES_RECOMPUTED,
         actor=actor,
         data={"years": sorted(years) if years else None, "assignments": changes},
     )

@@ -1,4 +1,4 @@
-"""Every transition of the case lifecycle (DESIGN §6), who may take it, and every refusal."""
+"""Every transition of the case lifecycle, who may take it, and every refusal."""
 
 from __future__ import annotations
 
