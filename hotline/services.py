@@ -29,6 +29,7 @@ from dispatch import services as dispatch_services
 from dispatch.models import Case, Category
 from dispatch.selectors import roles_of
 from dispatch.services.reporters import case_add_reporter
+from grids.crs import CRS
 from grids.points import CheckedPoint, PointError
 from hotline import classifier, gazetteer
 from hotline.models import Call, Callback, Caller, Open311Client, PersonalDataAccess, Place, ServiceAttribute
@@ -36,7 +37,6 @@ from hotline.privacy import mask_name, mask_phone, mask_phones, normalise_phone,
 
 logger = logging.getLogger(__name__)
 
-CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 # Only a question can be settled while the caller is still on the line (一次办结).
 ANSWERABLE = frozenset({Call.RequestType.CONSULT})
 
@@ -98,7 +98,7 @@ def _validate_call(
         errors["content"] = [_("请记录来电内容。")]
     clean["address"] = (address or "").strip()[:300]
     crs = crs or "wgs84"
-    if crs not in CRS_CHOICES:
+    if crs not in CRS:
         errors["crs"] = [_("坐标系只能是 wgs84、gcj02 或 bd09。")]
     clean["point"] = None
     if _given(lon) is not None or _given(lat) is not None:
