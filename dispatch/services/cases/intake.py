@@ -117,9 +117,8 @@ def open_case(
     """Open a case from any channel: locate, route, write case + assignments + events in one transaction.
 
     - With a point (checked, and converted to WGS-84, at the door it came in by): it is located in
-      the grids and routed; the case is
-      `dispatched` to the lead (and collaborators/partners), or goes to `triage` when the router says
-      so or the point cannot be located.
+      the grids and routed; the case is `dispatched` to the lead (and collaborators/partners), or
+      goes to `triage` when the router says so or the point cannot be located.
     - Address only (no point): `triage` at the city command centre until geocoding places it.
     - `self_resolved` (grid workers only, with at least one photo): recorded and closed at once.
 
