@@ -133,10 +133,10 @@ def main() -> None:
             raise Rollback
     except Rollback:
         # Files are not transactional: the one photo every reply pointed at goes too.
-        from dispatch import attachments
+        from dispatch.evidence import storage
 
         if counts.get("photo"):
-            attachments.discard([counts["photo"]])
+            storage.discard([counts["photo"]])
     load_after = os.getloadavg()[0]
     lines = [
         SECTION,

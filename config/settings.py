@@ -445,7 +445,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = env_number("IDEMPOTENCY_KEY_TTL_HOURS", 24.0)
 if IDEMPOTENCY_KEY_TTL_HOURS <= 0:
     raise ImproperlyConfigured(f"IDEMPOTENCY_KEY_TTL_HOURS must be positive, not {IDEMPOTENCY_KEY_TTL_HOURS}.")
 
-# SLA and evaluation (dispatch/sla.py, dispatch/tasks.py, dispatch/evaluation/)
+# SLA and evaluation (dispatch/sla/, dispatch/tasks.py, dispatch/evaluation/)
 # Deadlines are counted on the Chinese working calendar in this zone whatever TIME_ZONE says.
 SLA_TIME_ZONE = "Asia/Shanghai"
 

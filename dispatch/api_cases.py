@@ -138,9 +138,7 @@ class CaseListCreateView(APIView):
             case = services.open_case(
                 category=v["category"],
                 description=v["description"],
-                lon=v.get("lon"),
-                lat=v.get("lat"),
-                crs=v["crs"],
+                point=v["point"],
                 address=v["address"],
                 urgency=v.get("urgency"),
                 source=source,

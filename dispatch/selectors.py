@@ -1,7 +1,7 @@
 """Reads of cases: who may see what, and the lists and details every door serves.
 
 `visible_cases(user)` is the single queryset behind the list, the detail, attachments and the live
-replay: a unit sees only its cases, through every door (DESIGN §11).
+replay: a unit sees only its cases, through every door, so no door can show more than another.
 
 Who sees what:
 - supervisors (and superusers), and dispatchers of a city-level unit: every case;
@@ -19,10 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from dispatch.models import Assignment, Case, CaseEvent
+from dispatch.models import Assignment, Attachment, Case, CaseEvent
+from partners.models import Partner, Unit
+from partners.selectors import user_roles
 
 ROLE_HANDLER = "handler"
 ROLE_DISPATCHER = "dispatcher"
@@ -87,8 +89,6 @@ def roles_of(user) -> Roles:
     cached = getattr(user, "_dispatch_roles", None)
     if cached is not None:
         return cached
-    from partners.selectors import user_roles
-
     found = user_roles(user)
     # A command centre's territory is the city (code ending in 00, e.g. 520100) or one district.
     city = {code for code in found.dispatch_area_codes if len(code) == 6 and code.endswith("00")}
@@ -147,7 +147,7 @@ def _active_assignments() -> Prefetch:
     )
 
 
-# The stages of the SLA sweep (dispatch.services.sla): after a failed verification the unit signs
+# The stages of the SLA sweep (dispatch.sla.sweep): after a failed verification the unit signs
 # again, so rework runs on the sign deadline; a deadline reached is overdue, as the sweep's red.
 SIGN_STAGE = (Assignment.Status.DISPATCHED, Assignment.Status.REWORK)
 REPLY_STAGE = (Assignment.Status.SIGNED,)
@@ -248,8 +248,6 @@ def opened_case_detail(case: Case) -> Case:
 
 def visible_attachment(*, user, case_id: int, attachment_id: int):
     """The photo, if its case is visible to `user`; else None."""
-    from dispatch.models import Attachment
-
     return (
         Attachment.objects.filter(pk=attachment_id, case_id=case_id, case__in=visible_cases(user).values("pk"))
         .only("id", "file", "content_type", "size", "case_id")
@@ -257,10 +255,55 @@ def visible_attachment(*, user, case_id: int, attachment_id: int):
     )
 
 
+def open_leads_with_limits(*, user, case_ids: list[int]) -> QuerySet[Assignment]:
+    """The active lead assignments of the visible open cases among `case_ids`, with what their SLA
+    level needs (deadlines, urgency and the category's limits) and nothing more."""
+    visible = visible_cases(user).filter(pk__in=case_ids)
+    return (
+        Assignment.objects.filter(
+            case__in=visible.exclude(status__in=Case.TERMINAL).values("pk"),
+            role=Assignment.Role.LEAD,
+            status__in=Assignment.ACTIVE,
+        )
+        .select_related("case__category")
+        .only(
+            "case_id",
+            "status",
+            "sign_due",
+            "reply_due",
+            "case__urgency",
+            "case__category__sign_urgent_minutes",
+            "case__category__sign_normal_work_hours",
+            "case__category__reply_urgent_hours",
+            "case__category__reply_normal_work_days",
+        )
+    )
+
+
+def latest_event_id() -> int:
+    """The id of the newest event in the log (0 when there is none)."""
+    return CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def units_handled(roles: Roles) -> list[dict]:
+    """The units `roles` is a member of, as {id, name}, city level first."""
+    return list(Unit.objects.filter(pk__in=roles.member_units).order_by("level", "name").values("id", "name"))
+
+
+def partner_names(partner_ids) -> list[str]:
+    """The names of these partners, in order."""
+    return list(Partner.objects.filter(pk__in=partner_ids).order_by("name").values_list("name", flat=True))
+
+
+def dispatch_choices(case: Case) -> list[tuple[int, str]]:
+    """Units a dispatcher may pick for `case`: city units and those whose territory holds its point."""
+    codes = [c for c in (case.district_code, case.street_code, case.community_code) if c]
+    units = Unit.objects.filter(Q(level=Unit.Level.CITY) | Q(area__code__in=codes), is_active=True)
+    return list(units.order_by("level", "name").values_list("id", "name"))
+
+
 def partner_open_load(partner_ids: list[int]) -> dict[int, int]:
     """Open assignments per partner, for the router's capacity test."""
-    from django.db.models import Count
-
     rows = (
         Assignment.objects.filter(partner_id__in=partner_ids, status__in=Assignment.ACTIVE)
         .exclude(case__status__in=Case.TERMINAL)

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import REPLY_STAGE, SIGN_STAGE
+from grids.points import CheckedPoint, PointError
 from grids.serializers import latitude_field, longitude_field
 from partners.privacy import mask_phones
 
@@ -85,6 +86,13 @@ class CaseCreateInput(serializers.Serializer):
             raise serializers.ValidationError({missing: [_("经度和纬度需要同时提供。")]})
         if attrs.get("lon") is None and not attrs.get("address", "").strip():
             raise serializers.ValidationError({"address": [_("没有坐标时需要提供地址。")]})
+        attrs["point"] = None
+        if attrs.get("lon") is not None:
+            # The fields have checked the numbers and their range already; this only fails if they change.
+            try:
+                attrs["point"] = CheckedPoint.make(attrs["lon"], attrs["lat"], attrs["crs"])
+            except PointError as refused:
+                raise serializers.ValidationError(refused.messages()) from None
         return attrs
 
 

@@ -1,4 +1,4 @@
-"""Celery doors into the dispatch services: ids in, re-read and re-checked inside the service.
+"""Celery doors into the dispatch services: ids in (never objects), re-read and re-checked inside the service.
 
 `acks_late`: a task whose worker dies is delivered again, which is safe because every service here
 claims its work with a conditional UPDATE and does nothing the second time.
@@ -11,8 +11,7 @@ from celery import shared_task
 from dispatch.idempotency import expire_keys
 from dispatch.notifications import Notice, deliver
 from dispatch.outbox import claimed, relay
-from dispatch.services.sla import assignment_raise_level
-from dispatch.services.sla import sweep_deadlines as sweep
+from dispatch.sla import sweep as sla_sweep
 
 # Celery's autodiscovery imports each app's `tasks` module only; supervision's live in its package.
 from dispatch.supervision.tasks import run_rules  # noqa: F401
@@ -20,14 +19,14 @@ from dispatch.supervision.tasks import run_rules  # noqa: F401
 
 @shared_task(name="dispatch.tasks.sweep_deadlines", acks_late=True, ignore_result=True)
 def sweep_deadlines() -> dict[str, list[int]]:
-    """Beat runs this every minute: raise due yellow/red SLA levels (see dispatch.services.sla)."""
-    return sweep().as_dict()
+    """Beat runs this every minute: raise due yellow/red SLA levels (see dispatch.sla.sweep)."""
+    return sla_sweep.sweep_deadlines().as_dict()
 
 
 @shared_task(name="dispatch.tasks.raise_sla_level", acks_late=True, ignore_result=True)
 def raise_sla_level(assignment_id: int, level: str) -> bool:
     """Raise one assignment's yellow or red level now, if it is due and not yet raised."""
-    return assignment_raise_level(assignment_id=int(assignment_id), level=level)
+    return sla_sweep.assignment_raise_level(assignment_id=int(assignment_id), level=level)
 
 
 @shared_task(name="dispatch.tasks.relay_outbox", ignore_result=True)

@@ -3,7 +3,7 @@
 Pages are thin: they check who may open them, render a template with a small JSON configuration, and
 the page's JavaScript (static/dispatch/) calls the case API and listens on /ws/live/. The one read
 the API does not offer is the SLA colour of an inbox row (`inbox_sla`), which needs the working
-calendar of dispatch.sla and so is computed here rather than guessed in the browser.
+calendar (dispatch.sla) and so is computed here rather than guessed in the browser.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -26,10 +25,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST, require_safe
 
-from dispatch import selectors, services, sla
-from dispatch.models import Assignment, Case, CaseEvent
+from dispatch import selectors, services
+from dispatch.models import Assignment, Case
 from dispatch.serializers_cases import ACTIONS, CaseDetailOutput
-from partners.models import Membership, Unit
+from dispatch.sla import stages
+from partners.models import Membership
 from partners.selectors import GRID_WORKER, user_roles
 
 LOGIN_URL = "pages:login"
@@ -167,11 +167,6 @@ def _js_text() -> dict[str, str]:
     }
 
 
-def _handled_units(roles: selectors.Roles) -> list[dict]:
-    units = Unit.objects.filter(pk__in=roles.member_units).order_by("level", "name").values("id", "name")
-    return list(units)
-
-
 @require_safe
 @login_required(login_url=LOGIN_URL)
 @ensure_csrf_cookie
@@ -179,7 +174,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     roles = selectors.roles_of(request.user)
     if not (roles.member_units or roles.member_partners or roles.is_dispatcher or roles.superuser):
         return _forbidden(request, _("收件箱面向处置单位和调度人员；您的账号不属于任何单位。"))
-    units = _handled_units(roles)
+    units = selectors.units_handled(roles)
     config = {
         "api": reverse("case-list"),
         "categories": reverse("category-tree"),
@@ -195,23 +190,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "config": config,
         "statuses": Case.Status.choices,
         "units": units,
-        "partner_names": _partner_names(roles.member_partners) if roles.member_partners else [],
+        "partner_names": selectors.partner_names(roles.member_partners) if roles.member_partners else [],
     }
     return render(request, "dispatch/inbox.html", context)
-
-
-def _partner_names(ids) -> list[str]:
-    from partners.models import Partner
-
-    return list(Partner.objects.filter(pk__in=ids).order_by("name").values_list("name", flat=True))
-
-
-def _stage(assignment: Assignment) -> tuple[str | None, object]:
-    if assignment.status in (Assignment.Status.DISPATCHED, Assignment.Status.REWORK):
-        return sla.SIGN, assignment.sign_due
-    if assignment.status == Assignment.Status.SIGNED:
-        return sla.REPLY, assignment.reply_due
-    return None, None
 
 
 @require_safe
@@ -220,7 +201,7 @@ def _stage(assignment: Assignment) -> tuple[str | None, object]:
 def inbox_sla(request: HttpRequest) -> JsonResponse:
     """`?ids=1,2,3` → {id: {stage, due, level}} for the visible open cases among them.
 
-    The level is the SLA sweep's rule (dispatch.sla) evaluated now: red past the deadline, yellow
+    The level is the SLA sweep's rule (dispatch.sla.stages) evaluated now: red past the deadline, yellow
     once at most (1 − SLA_YELLOW_FRACTION) of the category's limit remains, else green.
     """
     raw = request.GET.get("ids", "")
@@ -228,39 +209,12 @@ def inbox_sla(request: HttpRequest) -> JsonResponse:
     if len(parts) > 200 or not all(p.isascii() and p.isdigit() and len(p) < 19 for p in parts):
         return JsonResponse({"ids": [_("需要不超过 200 个以逗号分隔的工单 id。")]}, status=400)
     now = timezone.now()
-    visible = selectors.visible_cases(request.user).filter(pk__in=[int(p) for p in parts])
-    leads = (
-        Assignment.objects.filter(
-            case__in=visible.exclude(status__in=Case.TERMINAL).values("pk"),
-            role=Assignment.Role.LEAD,
-            status__in=Assignment.ACTIVE,
-        )
-        .select_related("case__category")
-        .only(
-            "case_id",
-            "status",
-            "sign_due",
-            "reply_due",
-            "case__urgency",
-            "case__category__sign_urgent_minutes",
-            "case__category__sign_normal_work_hours",
-            "case__category__reply_urgent_hours",
-            "case__category__reply_normal_work_days",
-        )
-    )
     found: dict[str, dict] = {}
-    for lead in leads:
-        stage, due = _stage(lead)
+    for lead in selectors.open_leads_with_limits(user=request.user, case_ids=[int(p) for p in parts]):
+        stage, due = stages.current_stage(lead)
         if stage is None or due is None:
             continue
-        if due <= now:
-            level = Assignment.SlaLevel.RED
-        elif sla.is_due_for_warning(
-            category=lead.case.category, urgency=lead.case.urgency, stage=stage, due=due, now=now
-        ):
-            level = Assignment.SlaLevel.YELLOW
-        else:
-            level = Assignment.SlaLevel.GREEN
+        level = stages.level_at(category=lead.case.category, urgency=lead.case.urgency, stage=stage, due=due, now=now)
         found[str(lead.case_id)] = {"stage": stage, "due": due.isoformat(), "level": str(level)}
     return JsonResponse({"now": now.isoformat(), "cases": found})
 
@@ -298,13 +252,6 @@ def available_actions(case: Case, roles: selectors.Roles) -> list[str]:
         actions.append("verify")
     # The callback (回访) is recorded on the hotline console, which keeps the call with it.
     return actions
-
-
-def _dispatch_choices(case: Case) -> list[tuple[int, str]]:
-    """Units a dispatcher may pick: city units and those whose territory holds the case's point."""
-    codes = [c for c in (case.district_code, case.street_code, case.community_code) if c]
-    units = Unit.objects.filter(Q(level=Unit.Level.CITY) | Q(area__code__in=codes), is_active=True)
-    return list(units.order_by("level", "name").values_list("id", "name"))
 
 
 def _in_language(value) -> str:
@@ -355,7 +302,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict:
         "action_labels": dict(ACTIONS),
         "routing": routing_for_page(data["routing"]),
         "actions": actions,
-        "dispatch_units": _dispatch_choices(case) if "dispatch" in actions else [],
+        "dispatch_units": selectors.dispatch_choices(case) if "dispatch" in actions else [],
         "photos_max": settings.CASE_PHOTOS_MAX,
     }
 
@@ -378,7 +325,7 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
         "caseId": case.pk,
         # The log's newest event when this page was drawn: a socket that says hello with a later one
         # may have news for this case that the page missed.
-        "seq": CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
+        "seq": selectors.latest_event_id(),
         "action": reverse("case-actions", args=[case.pk]),
         "body": request.path + "?part=body",
         "ws": _ws_path(),

@@ -51,6 +51,7 @@ from pyproj import Transformer
 
 from grids.crs import to_wgs84, to_wgs84_array
 from grids.models import Area, Grid
+from grids.points import CheckedPoint
 
 logger = logging.getLogger(__name__)
 
@@ -534,6 +535,11 @@ def locate(lon: float, lat: float, crs: str = "wgs84") -> Location | None:
     if math.isfinite(lon) and math.isfinite(lat):
         lon, lat = to_wgs84(lon, lat, crs)
     return _locator.index().locate(lon, lat)
+
+
+def locate_point(point: CheckedPoint) -> Location | None:
+    """Locate a point checked at its door, by the WGS-84 form it was given when it was made."""
+    return _locator.index().locate(point.wgs84_lon, point.wgs84_lat)
 
 
 def locate_many(lons, lats, crs: str = "wgs84") -> list[Location | None]:

@@ -1,4 +1,4 @@
-"""Everything that writes hotline data (STYLE §2): filing a call, joining it to a case, the callback,
+"""Everything that writes hotline data goes through here: filing a call, joining it to a case, the callback,
 Open311 client keys and the gazetteer's places. One transaction each.
 
 A call becomes a case through `dispatch.services.open_case(..., source="hotline")` like every other
@@ -29,7 +29,8 @@ from dispatch import services as dispatch_services
 from dispatch.models import Case
 from dispatch.selectors import roles_of
 from dispatch.services.reporters import case_add_reporter
-from grids.crs import parse_coordinate
+from grids.crs import CRS
+from grids.points import CheckedPoint, PointError
 from hotline import classifier, gazetteer
 from hotline.models import Call, Callback, Caller, Open311Client, PersonalDataAccess, Place, ServiceAttribute
 from hotline.privacy import mask_name, mask_phone, mask_phones, normalise_phone, record_access
@@ -37,7 +38,6 @@ from routing.models import Category
 
 logger = logging.getLogger(__name__)
 
-CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 # Only a question can be settled while the caller is still on the line (一次办结).
 ANSWERABLE = frozenset({Call.RequestType.CONSULT})
 
@@ -65,18 +65,9 @@ def _leaf_category(value) -> tuple[Category | None, str | None]:
     return category, None
 
 
-def _number(value, name: str, low: float, high: float, errors: dict) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = parse_coordinate(value)
-    except ValueError:
-        errors[name] = [_("需要是数字。")]
-        return None
-    if not low <= number <= high:
-        errors[name] = [_("超出范围。")]
-        return None
-    return number
+def _given(value) -> object:
+    """A coordinate from the console's form: blank is not given."""
+    return None if value in (None, "") else value
 
 
 def _validate_call(
@@ -107,13 +98,15 @@ def _validate_call(
     if not clean["content"]:
         errors["content"] = [_("请记录来电内容。")]
     clean["address"] = (address or "").strip()[:300]
-    clean["lon"] = _number(lon, "lon", -180, 180, errors)
-    clean["lat"] = _number(lat, "lat", -90, 90, errors)
-    if (lon in (None, "")) != (lat in (None, "")) and "lon" not in errors and "lat" not in errors:
-        errors["lon" if lon in (None, "") else "lat"] = [_("经度和纬度需要同时提供。")]
-    clean["crs"] = crs or "wgs84"
-    if clean["crs"] not in CRS_CHOICES:
+    crs = crs or "wgs84"
+    if crs not in CRS:
         errors["crs"] = [_("坐标系只能是 wgs84、gcj02 或 bd09。")]
+    clean["point"] = None
+    if _given(lon) is not None or _given(lat) is not None:
+        try:
+            clean["point"] = CheckedPoint.make(_given(lon), _given(lat), crs)
+        except PointError as refused:
+            errors.update({name: message for name, message in refused.messages().items() if name != "crs"})
     clean["category"], problem = _leaf_category(category)
     if problem:
         errors["category"] = [problem]
@@ -138,7 +131,7 @@ def _validate_call(
         return clean, errors
     if clean["category"] is None and "category" not in errors:
         errors["category"] = [_("请选择问题类别。")]
-    if clean["lon"] is None and not clean["address"] and not any(k in errors for k in ("lon", "lat")):
+    if clean["point"] is None and not clean["address"] and not any(k in errors for k in ("lon", "lat")):
         errors["address"] = [_("请填写地址或在地图上选点。")]
     return clean, errors
 
@@ -222,19 +215,15 @@ def call_file(
         if not created and clean["name"] and clean["name"] != caller.name:
             caller.name = clean["name"]
             caller.save(update_fields=["name", "updated_at"])
-        point = Point(clean["lon"], clean["lat"], srid=4326) if clean["lon"] is not None else None
-        if point is not None and clean["crs"] != "wgs84":
-            from grids.crs import to_wgs84
-
-            point = Point(*to_wgs84(clean["lon"], clean["lat"], clean["crs"]), srid=4326)
+        point = clean["point"]
         call = Call(
             caller=caller,
             agent=agent,
             request_type=request_type,
             content=clean["content"],
             address=clean["address"],
-            point=point,
-            crs=clean["crs"] if point is not None else "",
+            point=point.geometry if point is not None else None,
+            crs=point.crs if point is not None else "",
             category=clean["category"],
             urgency=clean["urgency"] or "",
             answer=clean["answer"],
@@ -259,19 +248,16 @@ def call_file(
                 call.category_id = event.case.category_id
                 call.save(update_fields=["category"])
         else:
-            lon_in, lat_in, crs_in = clean["lon"], clean["lat"], clean["crs"]
-            if lon_in is None:
+            if point is None:
                 filed.geocoded = gazetteer.geocode(clean["address"])
                 call.geocode = filed.geocoded.as_dict()
                 if filed.geocoded.found:
-                    lon_in, lat_in, crs_in = filed.geocoded.lon, filed.geocoded.lat, "wgs84"
-                    call.point = Point(lon_in, lat_in, srid=4326)
+                    point = CheckedPoint.make(filed.geocoded.lon, filed.geocoded.lat)
+                    call.point = point.geometry
             filed.case = dispatch_services.open_case(
                 category=clean["category"],
                 description=mask_phones(clean["content"]),
-                lon=lon_in,
-                lat=lat_in,
-                crs=crs_in,
+                point=point,
                 address=mask_phones(clean["address"]),
                 urgency=clean["urgency"],
                 source=Case.Source.HOTLINE,

@@ -3,7 +3,7 @@
 For each area (district and street) and each category (the case's own) and topic (maps.vocabulary),
 today's count so far is compared with the same stretch of the same weekday in the last
 ALERT_BASELINE_WEEKS weeks, keeping only days of the same kind on the working calendar (a holiday
-Monday is not compared with working Mondays; dispatch.sla.is_working_day). The expected count λ is
+Monday is not compared with working Mondays; dispatch.sla.clock.is_working_day). The expected count λ is
 the mean of those days; the day is flagged when
 
     P(X ≥ observed | Poisson(λ)) < ALERT_ALPHA,  observed ≥ ALERT_MIN_COUNT,  observed ≥ ALERT_MIN_RATIO × λ
@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from dispatch.models import Case
-from dispatch.sla import is_working_day
+from dispatch.sla.clock import is_working_day
 from maps.dashboard import _area_names, local_zone
 from maps.models import Alert
 from maps.vocabulary import terms

@@ -3,7 +3,7 @@ and case density on the map day by day.
 
 Every count starts from `dispatch.selectors.visible_cases(user)`. Days are local (Asia/Shanghai)
 calendar days; each day says whether it is a working day of the State Council calendar
-(`dispatch.sla.is_working_day`, the calendar the SLA clocks run on), because a Saturday with few
+(`dispatch.sla.clock.is_working_day`, the calendar the SLA clocks run on), because a Saturday with few
 reports is normal and a working Monday with few is not: averages per working day and per rest day
 are given apart.
 """
@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from dispatch.models import Case
 from dispatch.selectors import visible_cases
-from dispatch.sla import is_working_day
+from dispatch.sla.clock import is_working_day
 from maps.dashboard import _area_names, _label, local_zone
 from routing.models import Category
 

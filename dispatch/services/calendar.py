@@ -6,7 +6,7 @@ A year is replaced as a whole (`calendar_year_import`, from a file or a list), s
 (`calendar_year_delete`). Each then calls `recompute_open_deadlines` in the same transaction, so the
 calendar and the deadlines computed on it commit together or not at all.
 
-Recomputing: a normal-urgency deadline is `sla.deadlines_for` from its start — the dispatch, or for a
+Recomputing: a normal-urgency deadline is `clock.deadlines_for` from its start — the dispatch, or for a
 lead sent back to rework the failed verification — so it is computed again from the same start on the
 new calendar. Urgent deadlines run on the wall clock and do not move; a reply deadline set by an
 approved extension is a date a person chose and does not move either. Each case whose deadlines moved
@@ -29,13 +29,13 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from dispatch import sla, workdays
+from dispatch import workdays
 from dispatch.models import Assignment, CalendarDay, CalendarYear, Case, CaseEvent
-from dispatch.services.cases import record_event
+from dispatch.services.cases.states import record_event
+from dispatch.sla import clock, stages
 
-A = Assignment.Status
-K = CaseEvent.Kind
-SIGN_STAGE = (A.DISPATCHED, A.REWORK)
+# The deadline field each SLA stage runs against.
+_DUE_FIELD = {clock.SIGN: "sign_due", clock.REPLY: "reply_due"}
 # Deadlines are stored to the microsecond but meant to the minute; a rework's deadline was computed a
 # moment before its event was written, so smaller differences are not a move.
 _TOLERANCE = dt.timedelta(seconds=1)
@@ -200,7 +200,7 @@ def _starts(assignments: list[Assignment]) -> dict[int, dt.datetime]:
     """When each assignment's deadlines started running: its dispatch, or the lead's latest rework."""
     case_ids = {a.case_id for a in assignments if a.role == Assignment.Role.LEAD}
     reworks = dict(
-        CaseEvent.objects.filter(case_id__in=case_ids, kind=K.REWORK)
+        CaseEvent.objects.filter(case_id__in=case_ids, kind=CaseEvent.Kind.REWORK)
         .values("case_id")
         .annotate(last=Max("at"))
         .values_list("case_id", "last")
@@ -217,7 +217,9 @@ def _starts(assignments: list[Assignment]) -> dict[int, dt.datetime]:
 
 def _moves(assignment: Assignment, start: dt.datetime) -> dict[str, tuple[dt.datetime, dt.datetime]]:
     """{field: (old, new)} for the deadlines the calendar moves."""
-    sign_due, reply_due = sla.deadlines_for(category=assignment.case.category, urgency=Case.Urgency.NORMAL, start=start)
+    sign_due, reply_due = clock.deadlines_for(
+        category=assignment.case.category, urgency=Case.Urgency.NORMAL, start=start
+    )
     moves = {}
     if assignment.sign_due is not None and abs(sign_due - assignment.sign_due) >= _TOLERANCE:
         moves["sign_due"] = (assignment.sign_due, sign_due)
@@ -272,7 +274,8 @@ def _recompute_case(case_id: int, *, years: set[int] | None, actor, now: dt.date
         for name, (_old, new) in moves.items():
             setattr(a, name, new)
         fields = list(moves)
-        current = "sign_due" if a.status in SIGN_STAGE else "reply_due" if a.status == A.SIGNED else None
+        stage, _due = stages.current_stage(a)
+        current = _DUE_FIELD.get(stage)
         if current in moves:
             old, new = moves[current]
             if new > old and new > now and (a.yellow_notified_at or a.red_notified_at):
@@ -293,7 +296,7 @@ def _recompute_case(case_id: int, *, years: set[int] | None, actor, now: dt.date
         return False
     record_event(
         case,
-        kind=K.DEADLINES_RECOMPUTED,
+        kind=CaseEvent.Kind.DEADLINES_RECOMPUTED,
         actor=actor,
         data={"years": sorted(years) if years else None, "assignments": changes},
     )

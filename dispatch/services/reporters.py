@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from dispatch.models import Case, CaseEvent
 from dispatch.selectors import roles_of, visible_cases
-from dispatch.services.cases import record_event
+from dispatch.services.cases.states import record_event
 from dispatch.services.errors import ActionForbidden, CaseNotFound, InvalidTransition
 from partners.privacy import mask_phones
 

@@ -31,9 +31,9 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from dispatch import attachments as photo_store
-from dispatch import sla
+from dispatch.evidence import photos, storage
 from dispatch.models import Assignment, Attachment, Case, CaseEvent
+from dispatch.sla import clock
 from dispatch.supervision import services
 from grids.models import Grid
 from partners import services as partner_services
@@ -132,7 +132,7 @@ class _Writer:
         return True
 
     def _dispatch(self, item: _Case, unit, at: dt.datetime, previous=None) -> Assignment | None:
-        sign_due, reply_due = sla.deadlines_for(category=item.case.category, urgency="normal", start=at)
+        sign_due, reply_due = clock.deadlines_for(category=item.case.category, urgency="normal", start=at)
         data = {"lead_unit": _unit(unit), "collaborators": [], "partners": []}
         if previous is not None:
             data = {"lead_unit": _unit(unit), "previous_unit": _unit(previous), "collaborators": []}
@@ -343,8 +343,8 @@ def _demo_photo() -> tuple[str, dict]:
     """One small photo, stored once, that every demo reply with evidence points at."""
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (60, 140, 90)).save(out, format="JPEG")
-    photo = photo_store.prepare_photo(SimpleUploadedFile("demo.jpg", out.getvalue(), content_type="image/jpeg"))
-    name = photo_store.store(photo)
+    photo = photos.prepare_photo(SimpleUploadedFile("demo.jpg", out.getvalue(), content_type="image/jpeg"))
+    name = storage.store(photo)
     meta = {"size": len(photo.content), "width": photo.width, "height": photo.height, "sha256": photo.sha256}
     return name, meta
 

@@ -30,6 +30,7 @@ from dispatch import services
 from dispatch.models import Case
 from grids import locator
 from grids.models import Area, Grid, GridWorker
+from grids.points import CheckedPoint
 from partners.models import Membership, Partner, Unit
 from routing.models import Category, ResponsibilityRule
 from routing.tables import invalidate_local
@@ -215,8 +216,9 @@ def open_case_at(world, agent):
         kw.setdefault("source", "hotline")
         kw.setdefault("reporter", agent)
         kw.setdefault("description", "人行道上有人摆摊，影响通行")
-        lon, lat = point if point is not None else (None, None)
-        return services.open_case(category=category, lon=lon, lat=lat, **kw)
+        crs = kw.pop("crs", "wgs84")
+        checked = CheckedPoint.make(*point, crs) if point is not None else None
+        return services.open_case(category=category, point=checked, **kw)
 
     return make
 

@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.db import transaction
 
-from dispatch import sla
 from dispatch.models import Assignment, Case, CaseEvent
+from dispatch.sla import clock
 from grids.models import Area, Grid, GridWorker
 from partners.models import Membership, Unit
 from routing.models import Category
@@ -139,7 +139,7 @@ def dispatched_case(
             district_code=grid.code[:6],
             lead_unit=unit,
         )
-        sign_due, reply_due = sla.deadlines_for(category=w.category, urgency=urgency, start=at_time)
+        sign_due, reply_due = clock.deadlines_for(category=w.category, urgency=urgency, start=at_time)
         Assignment.objects.create(
             case=case,
             unit=unit,

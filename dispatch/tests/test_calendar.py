@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from dispatch import live, sla, workdays
+from dispatch import live, workdays
 from dispatch.models import Assignment, CalendarDay, CalendarYear, CaseEvent
 from dispatch.services.calendar import (
     DayEntry,
@@ -23,6 +23,7 @@ from dispatch.services.calendar import (
     parse_holiday_lines,
     recompute_open_deadlines,
 )
+from dispatch.sla import clock
 from dispatch.tests.sla_world import at, build_sla_world, dispatched_case, events, lead
 
 pytestmark = pytest.mark.django_db
@@ -89,36 +90,36 @@ def test_no_code_outside_the_seed_migration_imports_the_chinese_calendar_package
 
 
 def test_an_unknown_year_counts_monday_to_friday_so_new_year_is_a_working_day():
-    assert sla.is_working_day(dt.date(2031, 1, 1))
-    assert not sla.is_working_day(dt.date(2031, 1, 18))
+    assert clock.is_working_day(dt.date(2031, 1, 1))
+    assert not clock.is_working_day(dt.date(2031, 1, 18))
     assert not workdays.snapshot().covers(dt.date(2031, 1, 1))
 
 
 def test_once_imported_the_holidays_are_off_and_the_make_up_saturday_is_on():
     import_2031()
-    assert not sla.is_working_day(dt.date(2031, 1, 1))
-    assert sla.is_working_day(dt.date(2031, 1, 2))
-    assert sla.is_working_day(dt.date(2031, 1, 18))  # Saturday, 调休
-    assert not sla.is_working_day(dt.date(2031, 1, 11))  # an ordinary Saturday
-    assert not sla.is_working_day(dt.date(2031, 1, 27))
+    assert not clock.is_working_day(dt.date(2031, 1, 1))
+    assert clock.is_working_day(dt.date(2031, 1, 2))
+    assert clock.is_working_day(dt.date(2031, 1, 18))  # Saturday, 调休
+    assert not clock.is_working_day(dt.date(2031, 1, 11))  # an ordinary Saturday
+    assert not clock.is_working_day(dt.date(2031, 1, 27))
 
 
 def test_a_reply_deadline_across_new_year_skips_the_holiday():
     # Tuesday 31 Dec 2030 10:00 + 5 working days: 6 h that day, then Thu, Fri, Mon, Tue, Wed.
     import_2031()
-    _sign, reply = sla.deadlines_for(category=Limits, urgency="normal", start=at(2030, 12, 31, 10, 0))
+    _sign, reply = clock.deadlines_for(category=Limits, urgency="normal", start=at(2030, 12, 31, 10, 0))
     assert reply == at(2031, 1, 8, 10, 0)
 
 
 def test_a_sign_deadline_on_friday_evening_runs_into_the_make_up_saturday():
     import_2031()
-    sign, _reply = sla.deadlines_for(category=Limits, urgency="normal", start=at(2031, 1, 17, 16, 0))
+    sign, _reply = clock.deadlines_for(category=Limits, urgency="normal", start=at(2031, 1, 17, 16, 0))
     assert sign == at(2031, 1, 18, 9, 30)
 
 
 def test_one_working_day_before_the_spring_festival_ends_after_the_week_off():
     import_2031()
-    assert sla.add_working_days(at(2031, 1, 21, 15, 0), 1) == at(2031, 1, 29, 15, 0)
+    assert clock.add_working_days(at(2031, 1, 21, 15, 0), 1) == at(2031, 1, 29, 15, 0)
 
 
 # --- the file format -------------------------------------------------------------------------------
@@ -152,7 +153,7 @@ def test_an_import_replaces_the_whole_year():
     import_2031()
     calendar_year_import(days=[DayEntry(dt.date(2031, 1, 1), "holiday", "元旦")])
     assert list(CalendarDay.objects.filter(year=2031).values_list("date", flat=True)) == [dt.date(2031, 1, 1)]
-    assert sla.is_working_day(dt.date(2031, 1, 27))
+    assert clock.is_working_day(dt.date(2031, 1, 27))
 
 
 def test_manage_py_import_holidays_reads_a_file_and_says_what_it_did(tmp_path, capsys):
@@ -171,7 +172,7 @@ def test_manage_py_import_holidays_reads_standard_input(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("2031-01-01 holiday 元旦\n"))
     call_command("import_holidays", "-")
     assert CalendarYear.objects.get(year=2031).source == "stdin"
-    assert not sla.is_working_day(dt.date(2031, 1, 1))
+    assert not clock.is_working_day(dt.date(2031, 1, 1))
 
 
 def test_manage_py_import_holidays_dry_run_saves_nothing_and_a_bad_file_is_an_error(tmp_path):
@@ -352,20 +353,20 @@ def test_the_admin_lists_years_and_opens_one(client):
 
 
 def test_deadlines_do_not_query_once_the_calendar_is_loaded(django_assert_num_queries):
-    sla.deadlines_for(category=Limits, urgency="normal", start=at(2026, 2, 13, 16, 0))
+    clock.deadlines_for(category=Limits, urgency="normal", start=at(2026, 2, 13, 16, 0))
     with django_assert_num_queries(0):
         for day in range(1, 28):
-            sla.deadlines_for(category=Limits, urgency="normal", start=at(2026, 2, day, 16, 0))
+            clock.deadlines_for(category=Limits, urgency="normal", start=at(2026, 2, day, 16, 0))
 
 
 def test_an_edit_made_by_another_process_is_seen_at_the_next_version_check(monkeypatch):
-    assert sla.is_working_day(dt.date(2031, 1, 1))
+    assert clock.is_working_day(dt.date(2031, 1, 1))
     # Another process writes the table: this one's snapshot is not told, only the version changes.
     year = CalendarYear.objects.create(year=2031)
     CalendarDay.objects.create(year=year, date=dt.date(2031, 1, 1), kind="holiday")
-    assert sla.is_working_day(dt.date(2031, 1, 1))  # within the recheck interval: the old snapshot
+    assert clock.is_working_day(dt.date(2031, 1, 1))  # within the recheck interval: the old snapshot
     monkeypatch.setattr(workdays, "RECHECK_SECONDS", 0)
-    assert not sla.is_working_day(dt.date(2031, 1, 1))
+    assert not clock.is_working_day(dt.date(2031, 1, 1))
 
 
 # --- coverage warnings -------------------------------------------------------------------------------

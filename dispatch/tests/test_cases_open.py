@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from dispatch import services
 from dispatch.models import Case, CaseEvent
 from dispatch.tests.conftest import EAST, WEST_SOUTH, YUNYAN
+from grids.points import CheckedPoint, PointError
 
 pytestmark = pytest.mark.django_db
 
@@ -95,12 +96,13 @@ def test_gcj02_coordinates_are_normalised_to_wgs84(world, open_case_at):
 
 
 def test_bad_input_is_refused_with_field_errors_and_nothing_is_written(world, agent):
+    with pytest.raises(PointError) as refused_point:
+        CheckedPoint.make(106.7, None, "mars")
     with pytest.raises(ValidationError) as refused:
-        services.open_case(
-            category="NOPE", description=" ", lon=106.7, lat=None, crs="mars", source="hotline", reporter=agent
-        )
+        services.open_case(category="NOPE", description=" ", point=None, source="hotline", reporter=agent)
 
-    assert set(refused.value.message_dict) >= {"category", "description", "lat", "crs"}
+    assert set(refused_point.value.messages()) == {"lat", "crs"}
+    assert set(refused.value.message_dict) >= {"category", "description", "address"}
     assert not Case.objects.exists() and not CaseEvent.objects.exists()
 
 

@@ -1,4 +1,4 @@
-"""Every transition of the case lifecycle (DESIGN §6), who may take it, and every refusal."""
+"""Every transition of the case lifecycle, who may take it, and every refusal."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from dispatch import live, services
 from dispatch.models import Case, CaseEvent
 from dispatch.selectors import visible_cases
 from dispatch.tests.conftest import EAST, WEST_SOUTH, fresh, upload
+from grids.points import CheckedPoint
 
 pytestmark = pytest.mark.django_db
 
@@ -437,8 +438,7 @@ def test_a_grid_worker_resolves_a_minor_issue_on_the_spot(world, grid_worker, me
     case = services.open_case(
         category="SJ0401",
         description="井边有少量垃圾",
-        lon=WEST_SOUTH[0],
-        lat=WEST_SOUTH[1],
+        point=CheckedPoint.make(*WEST_SOUTH),
         source="field",
         reporter=fresh(grid_worker),
         photos=[upload()],
@@ -453,7 +453,7 @@ def test_a_grid_worker_resolves_a_minor_issue_on_the_spot(world, grid_worker, me
 
 
 def test_only_grid_workers_resolve_on_the_spot_and_with_a_photo(world, agent, grid_worker):
-    common = {"category": "SJ0401", "description": "垃圾", "lon": WEST_SOUTH[0], "lat": WEST_SOUTH[1]}
+    common = {"category": "SJ0401", "description": "垃圾", "point": CheckedPoint.make(*WEST_SOUTH)}
     with pytest.raises(services.ActionForbidden):
         services.open_case(**common, source="hotline", reporter=fresh(agent), self_resolved=True, photos=[upload()])
     with pytest.raises(ValidationError) as refused:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from dispatch import notifications
-from dispatch.services import sla as sla_services
+from dispatch.sla import sweep as sla_sweep
 from dispatch.tests.sla_world import at, build_sla_world, dispatched_case, lead, person
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
@@ -25,7 +25,7 @@ def w():
 
 def sweep_and_deliver(now, capture):
     with capture(execute=True):
-        return sla_services.sweep_deadlines(now=now)
+        return sla_sweep.sweep_deadlines(now=now)
 
 
 def sent_to():
@@ -94,7 +94,7 @@ def test_a_rolled_back_claim_sends_nothing(w, django_capture_on_commit_callbacks
         pass
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(Abort), transaction.atomic():
-        sla_services.assignment_raise_level(assignment_id=lead(case).pk, level="yellow", now=at(2026, 3, 2, 11, 40))
+        sla_sweep.assignment_raise_level(assignment_id=lead(case).pk, level="yellow", now=at(2026, 3, 2, 11, 40))
         raise Abort
     assert mail.outbox == []
 

@@ -20,7 +20,7 @@ from dispatch.services import (
     case_sign,
     case_verify,
 )
-from dispatch.services import sla as sla_services
+from dispatch.sla import sweep as sla_sweep
 from dispatch.tests.sla_world import at, build_sla_world, dispatched_case, events, lead
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
@@ -35,7 +35,7 @@ def w():
 
 
 def sweep(now):
-    return sla_services.sweep_deadlines(now=now)
+    return sla_sweep.sweep_deadlines(now=now)
 
 
 def test_nothing_happens_before_the_yellow_point(w):
@@ -101,7 +101,7 @@ class WorkerDied(BaseException):
 
 def test_a_worker_dying_mid_sweep_leaves_each_assignment_handled_exactly_once_after_the_rerun(w, monkeypatch):
     cases = [dispatched_case(w, at_time=MONDAY_10) for _ in range(3)]
-    real_record = sla_services._record
+    real_record = sla_sweep._record
     calls = []
 
     def dies_on_the_second(*args, **kwargs):
@@ -110,7 +110,7 @@ def test_a_worker_dying_mid_sweep_leaves_each_assignment_handled_exactly_once_af
         if len(calls) == 2:
             raise WorkerDied  # ...and the worker dies before the transaction commits
 
-    monkeypatch.setattr(sla_services, "_record", dies_on_the_second)
+    monkeypatch.setattr(sla_sweep, "_record", dies_on_the_second)
     with pytest.raises(WorkerDied):
         sweep(at(2026, 3, 2, 12, 5))
 
@@ -118,7 +118,7 @@ def test_a_worker_dying_mid_sweep_leaves_each_assignment_handled_exactly_once_af
     assert handled == [1, 0, 0]
     assert Assignment.objects.filter(red_notified_at__isnull=False).count() == 1
 
-    monkeypatch.setattr(sla_services, "_record", real_record)
+    monkeypatch.setattr(sla_sweep, "_record", real_record)
     sweep(at(2026, 3, 2, 12, 6))
     sweep(at(2026, 3, 2, 12, 7))
 
@@ -129,14 +129,14 @@ def test_a_worker_dying_mid_sweep_leaves_each_assignment_handled_exactly_once_af
 
 def test_one_failing_assignment_does_not_stop_the_sweep_for_the_others(w, monkeypatch):
     first, second = dispatched_case(w, at_time=MONDAY_10), dispatched_case(w, at_time=MONDAY_10)
-    real_record = sla_services._record
+    real_record = sla_sweep._record
 
     def fails_for_the_first(case, *args, **kwargs):
         if case.pk == first.pk:
             raise RuntimeError("disk full")
         real_record(case, *args, **kwargs)
 
-    monkeypatch.setattr(sla_services, "_record", fails_for_the_first)
+    monkeypatch.setattr(sla_sweep, "_record", fails_for_the_first)
     result = sweep(at(2026, 3, 2, 12, 5))
     assert result.failed == [lead(first).pk]
     assert result.red == [lead(second).pk]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from dispatch import services as dispatch_services
 from dispatch.models import Case
-from grids.crs import parse_coordinate
+from grids.points import NOT_A_NUMBER, CheckedPoint, PointError
 from hotline import gazetteer
 from hotline.models import Open311Client, Open311Request, Place, ServiceAttribute
 from hotline.open311 import selectors
@@ -37,16 +37,15 @@ TEXT_LIMITS = {
 }
 
 
-def _coordinate(value: str, name: str, low: float, high: float, errors: dict) -> float | None:
+def _point(lat: str, long: str, errors: dict) -> CheckedPoint | None:
+    """The request's point (GeoReport's `lat` and `long`, always WGS-84); refusals go into `errors`."""
     try:
-        number = parse_coordinate(value)
-    except ValueError:
-        errors[name] = [_("需要是数字（WGS-84 十进制度）。")]
+        return CheckedPoint.make(long, lat)
+    except PointError as refused:
+        messages = refused.messages({NOT_A_NUMBER: _("需要是数字（WGS-84 十进制度）。")}, names={"lon": "long"})
+        # GeoReport names lat first; so do its errors.
+        errors.update({name: messages[name] for name in ("lat", "long") if name in messages})
         return None
-    if not low <= number <= high:
-        errors[name] = [_("超出范围。")]
-        return None
-    return number
 
 
 def _attribute_answers(
@@ -126,13 +125,12 @@ def request_file(
         if category is None:
             errors["service_code"] = [_("没有这个服务：%(c)s。") % {"c": values["service_code"]}]
 
-    lon = lat = None
+    point = None
     if values["lat"] or values["long"]:
         if not (values["lat"] and values["long"]):
             errors["lat" if not values["lat"] else "long"] = [_("lat 和 long 需要同时提供。")]
         else:
-            lat = _coordinate(values["lat"], "lat", -90, 90, errors)
-            lon = _coordinate(values["long"], "long", -180, 180, errors)
+            point = _point(values["lat"], values["long"], errors)
     place = None
     if values["address_id"]:
         place = Place.objects.filter(code=values["address_id"], is_active=True).first()
@@ -162,12 +160,12 @@ def request_file(
         raise ValidationError(errors)
 
     geocoded = None
-    if lon is None and place is not None:
-        lon, lat = place.point.x, place.point.y
-    elif lon is None and values["address_string"]:
+    if point is None and place is not None:
+        point = CheckedPoint.make(place.point.x, place.point.y)
+    elif point is None and values["address_string"]:
         geocoded = gazetteer.geocode(values["address_string"])
         if geocoded.found:
-            lon, lat = geocoded.lon, geocoded.lat
+            point = CheckedPoint.make(geocoded.lon, geocoded.lat)
     description = values["description"] or category.name
     if lines:
         description += "\n" + _("补充信息：") + "；".join(lines)
@@ -177,9 +175,7 @@ def request_file(
         case = dispatch_services.open_case(
             category=category,
             description=mask_phones(description),
-            lon=lon,
-            lat=lat,
-            crs="wgs84",
+            point=point,
             address=mask_phones(address),
             source=Case.Source.OPEN311,
             reporter=client.user,

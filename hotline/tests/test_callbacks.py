@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dispatch import services as dispatch_services
 from dispatch.models import Assignment, Case, CaseEvent
+from grids.points import CheckedPoint
 from hotline.models import Callback
 from hotline.tests.conftest import close_case, fresh
 
@@ -32,7 +33,11 @@ def test_a_closed_hotline_case_waits_for_its_callback_and_open_ones_do_not(
     closed = closed_call_case(file_call, handler_west, dispatcher)
     file_call(caller_phone="13700001111")  # still being worked
     field = dispatch_services.open_case(
-        category="SJ0401", description="摆摊", lon=106.72, lat=26.52, source="field", reporter=fresh(grid_worker)
+        category="SJ0401",
+        description="摆摊",
+        point=CheckedPoint.make(106.72, 26.52),
+        source="field",
+        reporter=fresh(grid_worker),
     )
     close_case(field, handler=handler_west, dispatcher=dispatcher)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from dispatch import services as dispatch_services
 from dispatch.models import Case
+from grids.points import CheckedPoint
 from hotline.tests.conftest import WEST, fresh, move_east
 
 URL = "/api/v1/hotline/suggest/duplicates/"
@@ -15,7 +16,7 @@ URL = "/api/v1/hotline/suggest/duplicates/"
 
 def open_case(agent, *, at=WEST, category="SJ0401", description="人行道上有人摆摊卖菜", **kw) -> Case:
     return dispatch_services.open_case(
-        category=category, description=description, lon=at[0], lat=at[1], source="hotline", reporter=agent, **kw
+        category=category, description=description, point=CheckedPoint.make(*at), source="hotline", reporter=agent, **kw
     )
 
 

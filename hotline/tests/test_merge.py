@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dispatch import services as dispatch_services
 from dispatch.models import Assignment, Case, CaseEvent
+from grids.points import CheckedPoint
 from hotline.models import Call
 from hotline.tests.conftest import PHONE_MASKED, WEST_NORTH, _person, close_case, fresh
 
@@ -70,7 +71,11 @@ def test_a_closed_case_cannot_be_joined(world, agent, dispatcher, handler_west, 
 
 def test_a_case_the_agent_cannot_see_cannot_be_joined(world, agent, grid_worker, api):
     field_case = dispatch_services.open_case(
-        category="SJ0401", description="摆摊", lon=106.72, lat=26.52, source="field", reporter=fresh(grid_worker)
+        category="SJ0401",
+        description="摆摊",
+        point=CheckedPoint.make(106.72, 26.52),
+        source="field",
+        reporter=fresh(grid_worker),
     )
 
     response = api(agent).post(URL, join_body(field_case.pk), format="json")

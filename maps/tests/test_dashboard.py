@@ -14,6 +14,7 @@ from dispatch import services
 from dispatch.models import Assignment
 from dispatch.tests import conftest as case_world
 from dispatch.tests.conftest import EAST, WEST_NORTH, WEST_SOUTH, YUNYAN
+from grids.points import CheckedPoint
 from maps import dashboard
 
 pytestmark = pytest.mark.django_db
@@ -202,8 +203,7 @@ def test_the_trend_counts_cases_opened_and_closed_per_day(client, open_case_at, 
     services.open_case(
         category="SJ0401",
         description="摊位已劝离",
-        lon=WEST_SOUTH[0],
-        lat=WEST_SOUTH[1],
+        point=CheckedPoint.make(*WEST_SOUTH),
         source="field",
         reporter=grid_worker,
         self_resolved=True,

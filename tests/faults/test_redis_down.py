@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from dispatch.models import Assignment, Case, CaseEvent, LiveOutbox, TaskOutbox
-from dispatch.services.sla import sweep_deadlines
+from dispatch.sla.sweep import sweep_deadlines
 from dispatch.tests.conftest import WEST_SOUTH
 from tests.faults.conftest import LiveSocket, http, wait_for, wait_until_serving
 

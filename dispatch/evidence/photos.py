@@ -3,24 +3,19 @@
 A photo is accepted only if Pillow can open and verify it as JPEG, PNG or WebP, it is within the size
 cap (`CASE_PHOTO_MAX_BYTES`) and the pixel cap (`CASE_PHOTO_MAX_PIXELS`, against decompression bombs).
 It is then re-encoded as JPEG — which drops EXIF, GPS tags of the phone and anything smuggled after
-the image data — turned upright by its EXIF orientation first, and stored under a random name.
+the image data — turned upright by its EXIF orientation first. Storing it is dispatch.evidence.storage.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import uuid
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -126,17 +121,3 @@ def prepare_photos(uploads: Sequence, *, field: str = "photos") -> list[Prepared
     if errors:
         raise ValidationError({field: errors})
     return prepared
-
-
-def store(photo: PreparedPhoto) -> str:
-    """Write the photo under a random name in MEDIA_ROOT; returns the storage name."""
-    now = timezone.now()
-    name = f"cases/{now:%Y/%m}/{uuid.uuid4().hex}.jpg"
-    return default_storage.save(name, ContentFile(photo.content))
-
-
-def discard(names: Iterable[str]) -> None:
-    """Remove stored files whose database rows never committed."""
-    for name in names:
-        with contextlib.suppress(OSError):
-            default_storage.delete(name)

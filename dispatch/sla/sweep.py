@@ -7,7 +7,7 @@ An open assignment is in one of two stages, and each stage has its own deadline:
 - reply (办结反馈): status `signed`, against `reply_due`.
 
 For the current stage an assignment turns yellow once only (1 − SLA_YELLOW_FRACTION) of its category's
-limit remains (`sla.is_due_for_warning`) and red when the deadline has passed. Red also urges the
+limit remains (`clock.is_due_for_warning`) and red when the deadline has passed. Red also urges the
 unit (an automatic `urged` event) and tells supervision (supervisors and the dispatchers of the case's
 district).
 
@@ -30,21 +30,18 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dispatch import selectors, sla
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.notifications import ASSIGNEE, SUPERVISION, Notice, notify_on_commit
-from dispatch.services.cases import record_event
+from dispatch.selectors import REPLY_STAGE, SIGN_STAGE
+from dispatch.services.cases.states import record_event
+from dispatch.sla import clock, stages
+from routing.models import Category
 
 logger = logging.getLogger(__name__)
 
-A = Assignment.Status
-K = CaseEvent.Kind
 YELLOW = "yellow"
 RED = "red"
 
-# One definition of the stages, shared with the overdue filter (dispatch.selectors.overdue_q).
-SIGN_STAGE = selectors.SIGN_STAGE
-REPLY_STAGE = selectors.REPLY_STAGE
 _FLAG = {YELLOW: "yellow_notified_at", RED: "red_notified_at"}
 
 
@@ -58,14 +55,6 @@ class SweepResult:
         return asdict(self)
 
 
-def _stage_of(status: str) -> str | None:
-    if status in SIGN_STAGE:
-        return sla.SIGN
-    if status in REPLY_STAGE:
-        return sla.REPLY
-    return None
-
-
 def _unflagged(level: str) -> Q:
     """The level has not fired for the current stage (a sign-stage flag predates the signature)."""
     flag = _FLAG[level]
@@ -73,7 +62,7 @@ def _unflagged(level: str) -> Q:
 
 
 def _open_stage(stage: str) -> Q:
-    if stage == sla.SIGN:
+    if stage == clock.SIGN:
         return Q(status__in=SIGN_STAGE, sign_due__isnull=False)
     return Q(status__in=REPLY_STAGE, reply_due__isnull=False)
 
@@ -83,7 +72,7 @@ def _candidates(now: dt.datetime) -> list[tuple[int, str]]:
     open_cases = ~Q(case__status__in=Case.TERMINAL)
     pairs: list[tuple[int, str]] = []
     limits = _category_limits()
-    for stage, due_field in ((sla.SIGN, "sign_due"), (sla.REPLY, "reply_due")):
+    for stage, due_field in ((clock.SIGN, "sign_due"), (clock.REPLY, "reply_due")):
         late = Assignment.objects.filter(open_cases, _open_stage(stage), _unflagged(RED), **{f"{due_field}__lte": now})
         pairs += [(pk, RED) for pk in late.order_by(due_field).values_list("pk", flat=True)]
         # Yellow needs the working calendar, so the database narrows and Python decides.
@@ -95,14 +84,12 @@ def _candidates(now: dt.datetime) -> list[tuple[int, str]]:
             .values_list("pk", due_field, "case__urgency", "case__category_id")
         )
         for pk, due, urgency, category_id in ahead:
-            if sla.is_due_for_warning(category=limits[category_id], urgency=urgency, stage=stage, due=due, now=now):
+            if clock.is_due_for_warning(category=limits[category_id], urgency=urgency, stage=stage, due=due, now=now):
                 pairs.append((pk, YELLOW))
     return pairs
 
 
 def _category_limits() -> dict[int, object]:
-    from routing.models import Category
-
     return {
         c.pk: c
         for c in Category.objects.only(
@@ -147,11 +134,11 @@ def assignment_raise_level(*, assignment_id: int, level: str, now: dt.datetime |
         if not case.is_open:
             return False
         assignment = Assignment.objects.select_related("unit", "partner").get(pk=assignment_id)
-        stage = _stage_of(assignment.status)
-        if stage is None:
+        stage, due = stages.current_stage(assignment)
+        if stage is None or due is None:
             return False
-        due = assignment.sign_due if stage == sla.SIGN else assignment.reply_due
-        if due is None or not _is_due(case, stage=stage, due=due, level=level, now=now):
+        reached = stages.level_at(category=case.category, urgency=case.urgency, stage=stage, due=due, now=now)
+        if reached != level:
             return False
         flag = _FLAG[level]
         claim = Assignment.objects.filter(_unflagged(level), pk=assignment_id, status=assignment.status)
@@ -166,12 +153,6 @@ def assignment_raise_level(*, assignment_id: int, level: str, now: dt.datetime |
             return False
         _record(case, assignment, stage=stage, due=due, level=level)
     return True
-
-
-def _is_due(case: Case, *, stage: str, due: dt.datetime, level: str, now: dt.datetime) -> bool:
-    if level == RED:
-        return due <= now
-    return sla.is_due_for_warning(category=case.category, urgency=case.urgency, stage=stage, due=due, now=now)
 
 
 def _record(case: Case, assignment: Assignment, *, stage: str, due: dt.datetime, level: str) -> None:
@@ -199,10 +180,10 @@ def _record(case: Case, assignment: Assignment, *, stage: str, due: dt.datetime,
         due=due,
     )
     if level == YELLOW:
-        record_event(case, kind=K.SLA_YELLOW, data=data)
+        record_event(case, kind=CaseEvent.Kind.SLA_YELLOW, data=data)
         notify_on_commit(notice)
         return
-    record_event(case, kind=K.SLA_RED, data=data)
-    record_event(case, kind=K.URGED, data={**data, "automatic": True, "times": assignment.urge_count + 1})
+    record_event(case, kind=CaseEvent.Kind.SLA_RED, data=data)
+    record_event(case, kind=CaseEvent.Kind.URGED, data={**data, "automatic": True, "times": assignment.urge_count + 1})
     notify_on_commit(Notice(**{**asdict(notice), "kind": "urged"}))
     notify_on_commit(Notice(**{**asdict(notice), "audience": SUPERVISION}))

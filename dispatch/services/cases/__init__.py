@@ -1,0 +1,1 @@
+"""Every write to a case, one module per stage of its workflow."""
