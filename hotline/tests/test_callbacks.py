@@ -5,7 +5,8 @@ from __future__ import annotations
 from dispatch import services as dispatch_services
 from dispatch.models import Assignment, Case, CaseEvent
 from hotline.models import Callback
-from hotline.tests.conftest import close_case, fresh
+from hotline.tests.conftest import close_case
+from tests.personas import fresh
 
 QUEUE = "/api/v1/hotline/callbacks/"
 

@@ -19,8 +19,6 @@ from maps.tests.history import Place, plant, poisson
 pytestmark = pytest.mark.django_db
 
 world = case_world.world
-supervisor = case_world.supervisor
-dispatcher = case_world.dispatcher
 handler_a = case_world.handler_a
 
 DAY = dt.date(2026, 11, 25)

@@ -20,8 +20,6 @@ from maps.tests.history import Place, plant
 pytestmark = pytest.mark.django_db(transaction=True)
 
 world = case_world.world
-agent = case_world.agent
-supervisor = case_world.supervisor
 handler_a = case_world.handler_a
 open_case_at = case_world.open_case_at
 __all__ = ["asgi_server"]

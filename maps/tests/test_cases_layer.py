@@ -15,8 +15,6 @@ pytestmark = pytest.mark.django_db
 
 # The dispatch tests' fixtures, borrowed by name.
 world = case_world.world
-agent = case_world.agent
-supervisor = case_world.supervisor
 handler_a = case_world.handler_a
 handler_b = case_world.handler_b
 open_case_at = case_world.open_case_at

@@ -19,12 +19,8 @@ from maps import dashboard
 pytestmark = pytest.mark.django_db
 
 world = case_world.world
-agent = case_world.agent
-supervisor = case_world.supervisor
-dispatcher = case_world.dispatcher
 dispatcher_yunyan = case_world.dispatcher_yunyan
 handler_a = case_world.handler_a
-grid_worker = case_world.grid_worker
 open_case_at = case_world.open_case_at
 media = case_world.media
 

@@ -14,9 +14,6 @@ from maps.tests.browser import asgi_server, assert_clean, chromium_page, off_the
 pytestmark = pytest.mark.django_db(transaction=True)
 
 world = case_world.world
-agent = case_world.agent
-supervisor = case_world.supervisor
-dispatcher = case_world.dispatcher
 open_case_at = case_world.open_case_at
 __all__ = ["asgi_server"]
 

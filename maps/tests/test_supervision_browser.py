@@ -17,8 +17,6 @@ from maps.tests.browser import assert_clean, chromium_page, off_the_loop, screen
 pytestmark = pytest.mark.django_db(transaction=True)
 
 world = cases.world
-agent = cases.agent
-supervisor = cases.supervisor
 media = cases.media
 planted = supervision_world.planted
 asgi_server = browser.asgi_server
