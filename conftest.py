@@ -1,4 +1,4 @@
-"""Fixtures for every test: a clean cache per test, and the shared personas (tests/personas.py)."""
+"""Fixtures for every test: a clean cache per test, the shared personas and the live ASGI server."""
 
 import pytest
 import redis
@@ -6,7 +6,7 @@ from django.conf import settings
 
 from dispatch import workdays
 
-pytest_plugins = ["tests.personas"]
+pytest_plugins = ["tests.personas", "tests.asgi_server"]
 
 
 @pytest.fixture(autouse=True)
