@@ -43,6 +43,7 @@ from hotline.serializers import (
     PlaceSuggestInput,
     PlaceSuggestOutput,
 )
+from partners.privacy import normalise_phone
 
 ACTION_ERRORS = (DjangoValidationError, dispatch_services.CaseActionError)
 
@@ -246,8 +247,6 @@ class CallerHistoryApi(APIView):
         params = CallerLookupInput(data=request.query_params)
         if not params.is_valid():
             return _invalid(params)
-        from hotline.privacy import normalise_phone
-
         phone = normalise_phone(params.validated_data["phone"])
         if phone is None:
             return Response({"phone": [_("请填写有效的来电号码。")]}, status=status.HTTP_400_BAD_REQUEST)

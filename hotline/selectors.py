@@ -24,7 +24,8 @@ from dispatch.models import Case, Category
 from dispatch.selectors import visible_cases
 from grids.crs import to_wgs84
 from hotline.models import Call, Caller
-from hotline.privacy import mask_phones, normalise_phone, sees_personal_data
+from hotline.privacy import sees_personal_data
+from partners.privacy import mask_phones, normalise_phone
 
 # How the duplicate finder weighs text likeness, nearness and the very same category.
 W_TEXT, W_NEAR, W_SAME_CATEGORY = 0.5, 0.3, 0.2

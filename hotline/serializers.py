@@ -15,7 +15,7 @@ from rest_framework import serializers
 from dispatch.models import Case
 from grids.serializers import latitude_field, longitude_field
 from hotline.models import Call, Callback
-from hotline.privacy import mask_name, mask_phone, mask_phones
+from partners.privacy import mask_name, mask_phone, mask_phones
 
 CRS = ("wgs84", "gcj02", "bd09")
 

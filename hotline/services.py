@@ -32,7 +32,8 @@ from dispatch.services.reporters import case_add_reporter
 from grids.crs import parse_coordinate
 from hotline import classifier, gazetteer
 from hotline.models import Call, Callback, Caller, Open311Client, PersonalDataAccess, Place, ServiceAttribute
-from hotline.privacy import mask_name, mask_phone, mask_phones, normalise_phone, record_access
+from hotline.privacy import record_access
+from partners.privacy import mask_name, mask_phone, mask_phones, normalise_phone
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from dispatch.models import Case, CaseEvent
 from dispatch.supervision import rules
 from dispatch.supervision.models import Severity
 from hotline.models import Call, Callback, Caller
-from hotline.privacy import mask_phone
+from partners.privacy import mask_phone
 
 CODE = "same_caller"
 RATED = (Callback.Result.SATISFIED, Callback.Result.BASICALLY_SATISFIED)

@@ -22,10 +22,10 @@ from dispatch.evaluation import COUNTS, evaluate_units
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import Roles, case_list, roles_of
 from grids.models import Area
-from hotline.privacy import mask_phones
 from maps import series, topics
 from maps.dashboard import _label, local_zone
 from maps.models import Alert
+from partners.privacy import mask_phones
 
 MAX_CASE_ROWS = 50_000
 
