@@ -31,6 +31,10 @@ from partners.privacy import mask_phones, normalise_phone
 W_TEXT, W_NEAR, W_SAME_CATEGORY = 0.5, 0.3, 0.2
 
 
+def category_by_code(code: str) -> Category | None:
+    return Category.objects.filter(code=code).first()
+
+
 def _calls() -> QuerySet[Call]:
     return Call.objects.select_related("caller", "agent", "category", "case", "case__category")
 
