@@ -22,14 +22,14 @@ from channels.db import database_sync_to_async  # noqa: E402
 from channels.middleware import BaseMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.contrib.auth.models import AnonymousUser  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 
 @database_sync_to_async
 def _token_user(key: str):
-    from rest_framework.authtoken.models import Token
-
     token = Token.objects.select_related("user").filter(key=key).first()
     # Same rule as DRF's TokenAuthentication: a deactivated user's token opens nothing.
     if token is None or not token.user.is_active:
@@ -47,8 +47,6 @@ class TokenAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
         keys = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
         if keys:
-            from django.contrib.auth.models import AnonymousUser
-
             scope = dict(scope)
             scope["user"] = await _token_user(keys[0]) or AnonymousUser()
         return await super().__call__(scope, receive, send)

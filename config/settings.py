@@ -5,8 +5,9 @@ stops the process at start with a sentence that says which variable is wrong.
 """
 
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -392,8 +393,6 @@ MAP_BASE_ATTRIBUTION = env("MAP_BASE_ATTRIBUTION", "")
 
 
 def _origin(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url.replace("{z}", "0").replace("{x}", "0").replace("{y}", "0"))
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
@@ -446,8 +445,6 @@ SLA_TIME_ZONE = "Asia/Shanghai"
 
 
 def _work_periods(raw: str) -> list:
-    from datetime import time
-
     periods = []
     for chunk in raw.split(","):
         try:

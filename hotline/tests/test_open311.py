@@ -18,6 +18,7 @@ from dispatch import services as dispatch_services
 from dispatch.models import Case
 from hotline import demo, services
 from hotline.models import Open311Request
+from hotline.open311 import selectors
 from hotline.tests.conftest import WEST
 from tests.personas import fresh, person
 
@@ -458,8 +459,6 @@ def test_the_list_filters_by_service_status_and_dates(world, open311_client, htt
 
 
 def test_the_list_is_capped_at_1000_requests(world, open311_client, http, monkeypatch):
-    from hotline.open311 import selectors
-
     monkeypatch.setattr(selectors, "MAX_REQUESTS", 2)
     for _ in range(3):
         _file(http, open311_client)

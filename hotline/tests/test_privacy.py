@@ -11,11 +11,12 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.db import connections
+from django.utils import timezone
 
 from config.asgi import application
 from dispatch.models import Case, CaseEvent
 from hotline import services
-from hotline.models import PersonalDataAccess
+from hotline.models import Call, PersonalDataAccess
 from hotline.tests.conftest import PHONE, PHONE_MASKED, WEST
 from partners.privacy import mask_name, mask_phone, mask_phones, normalise_phone
 
@@ -124,10 +125,6 @@ def test_the_repeat_caller_lookup_shows_previous_calls_and_logs_each(world, agen
 
 
 def test_calls_older_than_the_period_do_not_make_a_repeat_caller(world, agent, api, file_call, settings):
-    from django.utils import timezone
-
-    from hotline.models import Call
-
     call = file_call().call
     Call.objects.filter(pk=call.pk).update(created_at=timezone.now() - timezone.timedelta(days=31))
 

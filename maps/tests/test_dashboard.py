@@ -6,9 +6,12 @@ Uses the case world and personas of the dispatch tests (dispatch/tests/conftest.
 """
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from dispatch import services
 from dispatch.models import Assignment
@@ -156,8 +159,6 @@ def test_a_supervisor_sees_the_triage_queues_of_every_district(client, open_case
 def test_a_case_dispatched_from_the_queue_leaves_it_and_a_returned_one_comes_back(
     client, world, open_case_at, dispatcher, handler_a
 ):
-    from rest_framework.test import APIClient
-
     case = open_case_at(EAST)
     api = APIClient()
     api.force_authenticate(dispatcher)
@@ -286,9 +287,6 @@ def test_dashboard_labels_follow_the_language_of_the_address(client, open_case_a
 
 
 def page_config(response) -> dict:
-    import json
-    import re
-
     found = re.search(r'<script id="map-config" type="application/json">(.*?)</script>', response.content.decode())
     return json.loads(found.group(1))
 

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point
 from django.core.cache import cache
 from django.db import transaction
@@ -12,8 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_anonymous_or_deactivated_user_has_no_roles(areas):
-    from django.contrib.auth.models import AnonymousUser
-
     assert selectors.user_roles(AnonymousUser()) == selectors.NO_ROLES
     person = user("gone", is_active=False)
     member(person, "handler", unit=unit(areas["520103"], Department.CHENGGUAN))
