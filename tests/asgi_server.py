@@ -6,7 +6,7 @@ loopback port, serving `config.asgi:application` — HTTP and the /ws/live/ sock
 database (pytest-django has created it by then), with the same Redis as this process, so a case
 written here or through the server's API reaches the browsers' sockets the way it would in
 production. Tests that use it are transactional: what they write is committed where the server can
-see it. One server runs per test session, whichever app's browser tests start it.
+see it. One server runs per test run, whichever app's browser tests start it.
 """
 
 from __future__ import annotations

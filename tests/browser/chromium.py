@@ -1,7 +1,7 @@
 """Headless Chromium for the browser tests: its command line, and pages that fail the test on any
 console error, uncaught exception, failed request to our server or Content-Security-Policy violation.
 
-Pages are served by the one live ASGI server of the test session (tests/asgi_server.py).
+Pages are served by the one live ASGI server of the test run (tests/asgi_server.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Browser tests of the pages: headless Chromium (Playwright) against the session's live ASGI server.
+"""Browser tests of the pages: headless Chromium (Playwright) against the test run's live ASGI server.
 
 The server is the one every browser test uses (tests/asgi_server.py): uvicorn on the test database
 with the same Redis as this process, so a case written here or through the server's API reaches the
