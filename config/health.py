@@ -6,6 +6,8 @@ from django.db import connection
 from django.http import JsonResponse
 
 from config.celery import app as celery_app
+from dispatch.outbox import pending
+from dispatch.workdays import coverage
 
 
 def _database() -> dict:
@@ -42,8 +44,6 @@ OUTBOX_BEHIND_SECONDS = 60
 
 
 def _outbox() -> dict:
-    from dispatch.outbox import pending
-
     try:
         waiting = pending()
     except Exception as exc:
@@ -54,8 +54,6 @@ def _outbox() -> dict:
 def _calendar() -> dict:
     """Whether the working calendar knows the coming days; a warning, never a reason to be down."""
     try:
-        from dispatch.workdays import coverage
-
         return coverage().as_dict()
     except Exception as exc:
         return {"ok": False, "error": str(exc).splitlines()[0]}

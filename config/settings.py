@@ -8,8 +8,9 @@ variable the project reads, with its default and its check, can be found here.
 """
 
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -54,7 +55,6 @@ ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost,te
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -397,8 +397,6 @@ MAP_BASE_ATTRIBUTION = env("MAP_BASE_ATTRIBUTION", "")
 
 
 def _origin(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url.replace("{z}", "0").replace("{x}", "0").replace("{y}", "0"))
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
@@ -451,8 +449,6 @@ SLA_TIME_ZONE = "Asia/Shanghai"
 
 
 def _work_periods(raw: str) -> list:
-    from datetime import time
-
     periods = []
     for chunk in raw.split(","):
         try:

@@ -1,8 +1,8 @@
 """The case API: thin views over dispatch.selectors (reads) and dispatch.services (writes).
 
-Refusals map to HTTP the same way everywhere: bad input 400 with field errors, wrong role 403, a case
-the user may not see 404 (indistinguishable from one that does not exist), stale version or wrong
-state 409, an idempotency key reused for a different request 422.
+Refusals map to HTTP the same way as in every API (dispatch/api_errors.py): bad input 400 with field
+errors, wrong role 403, a case the user may not see 404 (indistinguishable from one that does not
+exist), stale version or wrong state 409, an idempotency key reused for a different request 422.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch import idempotency, selectors, services
+from dispatch.api_errors import IDEMPOTENCY_HEADER, REFUSALS, refusal
 from dispatch.models import Case
 from dispatch.serializers_cases import (
     CaseActionInput,
@@ -28,40 +29,6 @@ from dispatch.serializers_cases import (
     case_detail_data,
     paginated,
 )
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="同一键重试返回首次结果；不同请求体 422；首个请求未完成 409。",
-)
-# `code` is there for our own refusals; the framework's (an unknown id, no token) carry only `detail`.
-ERROR = inline_serializer(
-    "CaseError", {"detail": serializers.CharField(), "code": serializers.CharField(required=False)}
-)
-REFUSALS = {
-    400: OpenApiResponse(description="字段错误 {field: [message]}"),
-    403: OpenApiResponse(ERROR, description="角色无权执行"),
-    404: OpenApiResponse(ERROR, description="工单不存在或不可见"),
-    409: OpenApiResponse(ERROR, description="版本过期、状态不允许或幂等键处理中"),
-    422: OpenApiResponse(ERROR, description="幂等键已用于不同请求"),
-}
-_HTTP = {
-    services.CaseNotFound: status.HTTP_404_NOT_FOUND,
-    services.ActionForbidden: status.HTTP_403_FORBIDDEN,
-    services.StaleVersion: status.HTTP_409_CONFLICT,
-    services.InvalidTransition: status.HTTP_409_CONFLICT,
-}
-
-
-def refusal(exc: Exception) -> Response:
-    """The HTTP answer for a refusal raised by a service."""
-    if isinstance(exc, DjangoValidationError):
-        body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    body = {"detail": exc.message, "code": exc.code, **exc.extra}
-    return Response(body, status=_HTTP.get(type(exc), status.HTTP_400_BAD_REQUEST))
 
 
 def _detail_or_summary(request, case: Case, *, opened: bool = False) -> dict:

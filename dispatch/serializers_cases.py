@@ -16,7 +16,7 @@ from rest_framework import serializers
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import REPLY_STAGE, SIGN_STAGE
 from grids.points import CheckedPoint, PointError
-from grids.serializers import latitude_field, longitude_field
+from grids.serializers import CodeNameSerializer, latitude_field, longitude_field
 from partners.privacy import mask_phones
 
 ACTIONS = (
@@ -142,14 +142,9 @@ class CaseListFilter(serializers.Serializer):
 
 
 class OrganisationRef(serializers.Serializer):
-    """A unit or partner by id and name (its own schema component, apart from other apps' refs)."""
+    """A unit or partner by id and name, wherever an API names one."""
 
     id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class CategoryRef(serializers.Serializer):
-    code = serializers.CharField()
     name = serializers.CharField()
 
 
@@ -166,7 +161,7 @@ class CaseListOutput(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     version = serializers.IntegerField()
-    category = CategoryRef()
+    category = CodeNameSerializer()
     urgency = serializers.CharField()
     source = serializers.CharField()
     description = serializers.SerializerMethodField()

@@ -1,6 +1,6 @@
 """Admin for areas, grids and grid workers.
 
-Boundaries are shown on `BoundaryWidget` (offline MapLibre, see grids/widgets.py). Saves go through
+Boundaries are shown on `MapWidget` (offline MapLibre, see grids/widgets.py). Saves go through
 grids.services, so a code is checked like an import's, the parent follows the code prefix, the
 geometry is repaired and rounded, and the locator hears about the change.
 """
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids import services
 from grids.models import Area, Grid, GridWorker
-from grids.widgets import BoundaryWidget
+from grids.widgets import MapWidget
 
 
 def _outline_geojson(area: Area | None) -> str:
@@ -47,7 +47,7 @@ class WorkerDistrictListFilter(DistrictListFilter):
 class BoundaryAdmin(gis_admin.GISModelAdmin):
     """Shared behaviour: the offline map widget with the parent's outline, saves through a service."""
 
-    gis_widget = BoundaryWidget
+    gis_widget = MapWidget
     list_per_page = 100
 
     def parent_of(self, request) -> Area | None:
@@ -60,7 +60,7 @@ class BoundaryAdmin(gis_admin.GISModelAdmin):
                 srid=4326,
                 label=db_field.verbose_name,
                 required=not db_field.blank,
-                widget=BoundaryWidget(
+                widget=MapWidget(
                     attrs={"geom_type": "Geometry"}, context_geojson=_outline_geojson(self.parent_of(request))
                 ),
             )

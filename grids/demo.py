@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -538,7 +539,7 @@ def write_geojson(geography: Geography, directory: Path) -> list[tuple[str, Path
 
     Returns (level, path) pairs, parents first, ready to import in that order.
     """
-    import geopandas
+    import geopandas  # heavy (pandas, pyogrio); only writing the demo files needs it
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -568,8 +569,6 @@ def write_geojson(geography: Geography, directory: Path) -> list[tuple[str, Path
 
 def _cache_path(grids: int, seed: int) -> Path | None:
     """Where a generated geography is kept between runs; the name changes when any input does."""
-    from django.conf import settings
-
     digest = hashlib.sha256(f"{grids}:{seed}:{shapely.geos_version_string}:{np.__version__}".encode())
     here = Path(__file__).resolve().parent
     for source in (here / "demo.py", here / "services.py", here / "crs.py", DATA_FILE):

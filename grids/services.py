@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyproj
 import shapely
+from django.contrib.gis.geos import GEOSGeometry
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -277,8 +280,7 @@ def read_boundaries(
     Raises BoundaryFileError for problems with the file as a whole; per-feature geometry problems
     are returned in ``rejected`` / ``repaired``.
     """
-    import geopandas
-    import pyproj
+    import geopandas  # heavy (pandas, pyogrio); only reading a boundary file needs it
 
     say = progress or (lambda message: None)
     if level not in LEVELS:
@@ -367,8 +369,6 @@ def read_boundaries(
 
 def _parse_crs(crs: str | None):
     """None, a datum name ("wgs84"/"gcj02"/"bd09"), or a pyproj CRS for "EPSG:n"."""
-    import pyproj
-
     if crs is None or crs == "":
         return None
     try:
@@ -624,9 +624,6 @@ def boundary_clean(geom):
 
     Raises django.core.exceptions.ValidationError saying why it cannot be used.
     """
-    from django.contrib.gis.geos import GEOSGeometry
-    from django.core.exceptions import ValidationError
-
     if geom is None:
         raise ValidationError(_("请提供边界"))
     shape = to_wgs84_geometries(np.array([shapely.from_wkb(bytes(geom.wkb))], dtype=object), "wgs84")
@@ -655,8 +652,6 @@ def code_check(*, code: str, level: str) -> tuple[str | None, Area | None]:
 
 
 def _check_one(code: str, level: str, geom):
-    from django.core.exceptions import ValidationError
-
     errors = {}
     problem, parent = code_check(code=code, level=level)
     if problem:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hotline import services
 from hotline.models import Call, Callback, Open311Client, PersonalDataAccess, Place, ServiceAttribute
-from hotline.privacy import mask_name, mask_phone
+from partners.privacy import mask_name, mask_phone
 
 
 class ReadOnly(admin.ModelAdmin):

@@ -1,6 +1,6 @@
 """The hotline API: thin views over hotline.selectors (reads) and hotline.services (writes).
 
-Refusals are mapped as in the case API (dispatch.api_cases.refusal): bad input 400 with field
+Refusals are mapped as in every API (dispatch.api_errors.refusal): bad input 400 with field
 errors, wrong role 403, an unseen call or case 404, stale version or wrong state 409.
 """
 
@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch import idempotency
 from dispatch import services as dispatch_services
-from dispatch.api_cases import IDEMPOTENCY_HEADER, REFUSALS, refusal
+from dispatch.api_errors import IDEMPOTENCY_HEADER, REFUSALS, refusal
 from dispatch.selectors import roles_of
 from dispatch.serializers_cases import paginated
 from grids import locator
@@ -42,7 +43,7 @@ from hotline.serializers import (
     PlaceSuggestInput,
     PlaceSuggestOutput,
 )
-from routing.models import Category
+from partners.privacy import normalise_phone
 
 ACTION_ERRORS = (DjangoValidationError, dispatch_services.CaseActionError)
 
@@ -216,7 +217,7 @@ class DuplicateSuggestApi(APIView):
         v = params.validated_data
         category = None
         if v["category"]:
-            category = Category.objects.filter(code=v["category"].strip()).first()
+            category = selectors.category_by_code(v["category"].strip())
             if category is None:
                 return Response({"category": [_("未知的类别：%(c)s。") % {"c": v["category"]}]}, status=400)
         rows = selectors.duplicate_candidates(
@@ -246,8 +247,6 @@ class CallerHistoryApi(APIView):
         params = CallerLookupInput(data=request.query_params)
         if not params.is_valid():
             return _invalid(params)
-        from hotline.privacy import normalise_phone
-
         phone = normalise_phone(params.validated_data["phone"])
         if phone is None:
             return Response({"phone": [_("请填写有效的来电号码。")]}, status=status.HTTP_400_BAD_REQUEST)
@@ -297,8 +296,6 @@ class CallbackQueueApi(APIView):
     def get(self, request):
         if not sees_personal_data(request.user):
             return _forbidden(_("只有12345坐席和督办人员可以查看回访队列。"))
-        from rest_framework.pagination import LimitOffsetPagination
-
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(selectors.callback_queue(user=request.user), request, view=self)
         return paginator.get_paginated_response(CallbackQueueOutput(page, many=True).data)

@@ -8,7 +8,8 @@ class HotlineConfig(AppConfig):
 
     def ready(self):
         # The same-caller rule reads callers' numbers, which only the hotline holds: it registers
-        # the rule with dispatch's supervision (a call down; dispatch never imports hotline).
+        # the rule with dispatch's supervision (a call down; dispatch never imports hotline). Imported
+        # in ready(), once every app's models are loaded.
         from hotline import supervision
 
         supervision.register()

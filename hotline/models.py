@@ -13,6 +13,8 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
 
+from partners.privacy import mask_phone
+
 
 class Caller(models.Model):
     """Someone who called 12345, known by phone number (the number is the identity a hotline has)."""
@@ -28,8 +30,6 @@ class Caller(models.Model):
         verbose_name_plural = _("callers")
 
     def __str__(self) -> str:
-        from hotline.privacy import mask_phone
-
         return mask_phone(self.phone)
 
 

@@ -3,7 +3,7 @@
 Agents (who call people back) and supervisors see full names and numbers; every view of a full
 number is one `PersonalDataAccess` row and one `partners.SecurityEvent` (kind phone_viewed). Everyone
 else, every log line, every case event and every export gets `138****5678` and `王**` — masked by
-`partners.privacy`, the project's one masking module.
+`partners.privacy`, the project's one masking module, which the models import too.
 """
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ from collections.abc import Iterable
 from dispatch.selectors import roles_of
 from hotline.models import PersonalDataAccess
 from partners.models import SecurityEvent
-from partners.privacy import mask_name, mask_phone, mask_phones, normalise_phone
 from partners.services import security_event_record
-
-__all__ = ["mask_name", "mask_phone", "mask_phones", "normalise_phone", "record_access", "sees_personal_data"]
 
 
 def sees_personal_data(user) -> bool:

@@ -24,11 +24,16 @@ from dispatch.models import Case
 from dispatch.selectors import visible_cases
 from grids.crs import to_wgs84
 from hotline.models import Call, Caller
-from hotline.privacy import mask_phones, normalise_phone, sees_personal_data
+from hotline.privacy import sees_personal_data
+from partners.privacy import mask_phones, normalise_phone
 from routing.models import Category
 
 # How the duplicate finder weighs text likeness, nearness and the very same category.
 W_TEXT, W_NEAR, W_SAME_CATEGORY = 0.5, 0.3, 0.2
+
+
+def category_by_code(code: str) -> Category | None:
+    return Category.objects.filter(code=code).first()
 
 
 def _calls() -> QuerySet[Call]:

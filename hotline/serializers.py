@@ -14,8 +14,10 @@ from rest_framework import serializers
 
 from dispatch.models import Case
 from grids.serializers import latitude_field, longitude_field
+from hotline.gazetteer import reason_text
 from hotline.models import Call, Callback
-from hotline.privacy import mask_name, mask_phone, mask_phones
+from hotline.selectors import queue_calls
+from partners.privacy import mask_name, mask_phone, mask_phones
 
 CRS = ("wgs84", "gcj02", "bd09")
 
@@ -222,8 +224,6 @@ class CallFiledOutput(serializers.Serializer):
     def get_geocode(self, filed) -> dict | None:
         if filed.geocoded is None:
             return None
-        from hotline.gazetteer import reason_text
-
         return {**filed.geocoded.as_dict(), "message": reason_text(filed.geocoded)}
 
     def get_message(self, filed) -> str:
@@ -307,8 +307,6 @@ class CallbackQueueOutput(serializers.Serializer):
         return {"id": case.lead_unit.pk, "name": case.lead_unit.name} if case.lead_unit_id else None
 
     def get_calls(self, case: Case) -> list[dict]:
-        from hotline.selectors import queue_calls
-
         # The queue shows who to call back masked; opening the call shows (and logs) the number.
         return [
             {

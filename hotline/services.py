@@ -33,7 +33,8 @@ from grids.crs import CRS
 from grids.points import CheckedPoint, PointError
 from hotline import classifier, gazetteer
 from hotline.models import Call, Callback, Caller, Open311Client, PersonalDataAccess, Place, ServiceAttribute
-from hotline.privacy import mask_name, mask_phone, mask_phones, normalise_phone, record_access
+from hotline.privacy import record_access
+from partners.privacy import mask_name, mask_phone, mask_phones, normalise_phone
 from routing.models import Category
 
 logger = logging.getLogger(__name__)

@@ -20,9 +20,10 @@ from django.utils.translation import gettext_lazy
 
 from dispatch.models import Case, CaseEvent
 from dispatch.supervision import rules
+from dispatch.supervision.demo import PREFIX
 from dispatch.supervision.models import Severity
 from hotline.models import Call, Callback, Caller
-from hotline.privacy import mask_phone
+from partners.privacy import mask_phone
 
 CODE = "same_caller"
 RATED = (Callback.Result.SATISFIED, Callback.Result.BASICALLY_SATISFIED)
@@ -135,8 +136,6 @@ def plant_demo(*, plan, now: dt.datetime, seed: int = 2026, stdout=None) -> dict
     The cases of the unit planted with `same_caller` were all reported and rated from one number;
     every other case has a caller of its own.
     """
-    from dispatch.supervision.demo import PREFIX
-
     rng = random.Random(f"supervision-hotline:{seed}")
     gamed_units = {u.pk for u in plan.planted.get(CODE, [])}
     cases = list(

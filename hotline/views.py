@@ -23,7 +23,7 @@ from dispatch.models import Case
 from dispatch.selectors import roles_of
 from hotline import selectors
 from hotline.models import Call, Callback
-from hotline.privacy import mask_name, mask_phone, mask_phones
+from partners.privacy import mask_name, mask_phone, mask_phones
 from routing.models import Category
 
 RECENT_CALLS = 12

@@ -28,7 +28,7 @@ from django.db.models import Q
 
 from dispatch.models import Case
 from dispatch.sla.clock import is_working_day
-from maps.dashboard import _area_names, local_zone
+from maps.dashboard import _area_names, dashboard_roles, local_zone
 from maps.models import Alert
 from maps.vocabulary import terms
 
@@ -184,8 +184,6 @@ def _most_specific(found: list[Finding]) -> list[Finding]:
 def alerts_for(user, *, day: dt.date) -> list[Alert]:
     """The stored alerts of `day` in the areas `user` directs (every area for supervisors), the most
     significant first. Only dashboard users get any."""
-    from maps.dashboard import dashboard_roles
-
     roles = dashboard_roles(user)
     if roles is None:
         return []

@@ -17,6 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dispatch.serializers_cases import OrganisationRef
 from grids.models import Area
 from maps import alerts, dashboard, hotwords, series, topics
 from routing.models import Category
@@ -133,11 +134,6 @@ class SummaryApi(DashboardApi):
 # --- GET triage/ and overdue/ --------------------------------------------------------------------
 
 
-class NamedRef(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class QueueCase(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
@@ -152,7 +148,7 @@ class QueueCase(serializers.Serializer):
     district_name = serializers.CharField()
     lon = serializers.FloatField(allow_null=True)
     lat = serializers.FloatField(allow_null=True)
-    lead_unit = NamedRef(allow_null=True)
+    lead_unit = OrganisationRef(allow_null=True)
     reason = serializers.CharField(help_text=_("分派说明"))
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

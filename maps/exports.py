@@ -78,6 +78,7 @@ def content_disposition(filename: str) -> str:
 
 
 def _xlsx(rows: Iterable[Sequence], columns: Sequence[str], title: str) -> bytes:
+    # openpyxl takes a while to import and only spreadsheet downloads use it.
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import TYPE_STRING

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dispatch.evaluation.scores import COUNTS
@@ -23,10 +24,11 @@ from dispatch.evaluation.selectors import evaluate_units
 from dispatch.models import Assignment, Case, CaseEvent
 from dispatch.selectors import Roles, case_list, roles_of
 from grids.models import Area
-from hotline.privacy import mask_phones
 from maps import series, topics
 from maps.dashboard import _label, local_zone
 from maps.models import Alert
+from partners.models import Unit
+from partners.privacy import mask_phones
 
 MAX_CASE_ROWS = 50_000
 
@@ -86,8 +88,6 @@ def _percent(value: float | None) -> float | None:
 def ranking_rows(*, date_from: dt.date, date_to: dt.date, unit_ids: set[int] | None) -> list[list]:
     """One row per unit with activity (or per unit of `unit_ids`): rank, unit, score, the six rates
     in per cent and every count they are made of, best score first (dispatch.evaluation.selectors)."""
-    from partners.models import Unit
-
     evaluations = evaluate_units(date_from=date_from, date_to=date_to, unit_ids=unit_ids)
     levels, departments = dict(Unit.Level.choices), dict(Unit._meta.get_field("department").choices)
     rows = []
@@ -298,8 +298,6 @@ def _kpis(district: str, date_from: dt.date, date_to: dt.date) -> dict:
 
 def monthly_report(user, *, district: Area, year: int, month: int) -> MonthlyReport:
     """The month of one district: the caller has checked that `user` directs it (`directs`)."""
-    from partners.models import Unit
-
     date_from, date_to = month_bounds(year, month)
     before_from, before_to = previous_month(date_from)
     code = district.code
@@ -335,8 +333,6 @@ def monthly_report(user, *, district: Area, year: int, month: int) -> MonthlyRep
 
 def report_months(count: int = 12, *, today: dt.date | None = None) -> list[str]:
     """The last `count` months, this one first, as YYYY-MM."""
-    from django.utils import timezone
-
     today = today or timezone.localdate(timezone=local_zone())
     months, year, month = [], today.year, today.month
     for _step in range(count):

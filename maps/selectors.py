@@ -153,6 +153,7 @@ def case_tile(user, z: int, x: int, y: int) -> bytes:
 def worst_sla():
     """The worst SLA level among a case's active assignments (red, else yellow, else green), as an
     expression over `Case` rows."""
+    # Imported here for the reason given in case_tile.
     from dispatch.models import Assignment
 
     active = Assignment.objects.filter(case=OuterRef("pk"), status__in=Assignment.ACTIVE)

@@ -21,9 +21,9 @@ from django.db.models import Count, Max, QuerySet
 
 from dispatch.models import Case
 from dispatch.selectors import visible_cases
-from hotline.privacy import mask_phones
 from maps.dashboard import _area_names, dashboard_roles, local_zone
 from maps.vocabulary import terms
+from partners.privacy import mask_phones
 
 CACHE_SECONDS = 24 * 3600
 MAX_DESCRIPTIONS = 10_000

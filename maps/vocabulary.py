@@ -23,7 +23,7 @@ from pathlib import Path
 
 import jieba
 
-from hotline.privacy import mask_phones
+from partners.privacy import mask_phones
 
 DATA = Path(__file__).resolve().parent / "data"
 _KEEP = re.compile(r"[\u4e00-\u9fff]")

@@ -14,9 +14,12 @@ from django.contrib.gis.db import models as gis_models
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area
+from grids.widgets import MapWidget
 from partners import selectors, services
 from partners.models import Capability, Membership, Partner, SecurityEvent, Unit
-from partners.widgets import MapGeometryWidget
+
+# Where an empty map opens (lon, lat).
+GUIYANG_CENTRE = (106.63, 26.65)
 
 
 class AreaChoiceField(forms.ModelChoiceField):
@@ -153,8 +156,13 @@ class PartnerAdmin(MembershipsThroughServicesMixin, admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, gis_models.GeometryField):
-            kwargs["widget"] = MapGeometryWidget(
-                attrs={"geom_type": db_field.geom_type}, context_geojson=selectors.district_outlines_geojson()
+            # Place a point or draw a polygon over the district outlines.
+            kwargs["widget"] = MapWidget(
+                attrs={"geom_type": db_field.geom_type},
+                context_geojson=selectors.district_outlines_geojson(),
+                template_name="partners/widgets/map_geometry.html",
+                assets="partners/geometry_widget",
+                centre=GUIYANG_CENTRE,
             )
             return db_field.formfield(**kwargs)
         return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -10,6 +10,7 @@ class PartnersConfig(AppConfig):
 
     def ready(self) -> None:
         # Django's own auth signals, and axes' lockout: the security log hears every sign-in.
+        # Imported in ready(), once the models it uses are loaded.
         from partners.auth import connect_receivers
 
         connect_receivers()

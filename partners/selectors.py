@@ -7,11 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON, Distance
 from django.contrib.gis.geos import Point
-from django.db.models import F, Func, Q, QuerySet, Value
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import JSONArray
 
 from grids.models import Area, GridWorker
 from partners.models import Capability, Department, Membership, Partner, Unit
@@ -70,8 +73,6 @@ def _memberships(qs: QuerySet[Membership]) -> QuerySet[Membership]:
 def user_with_roles(user_id: int) -> AbstractBaseUser | None:
     """The user with their roles, in one statement; the roles stay on this object, so use it for one
     decision and read again for the next."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.annotate(**role_columns("pk")).filter(pk=user_id).first()
     if user is not None:
         setattr(user, ROLES_ATTRIBUTE, roles_from_rows(user, user.role_rows, user.role_grids))
@@ -82,10 +83,6 @@ def role_columns(user_ref: str) -> dict[str, Any]:
     """Annotations that read a user's memberships and grids in the statement that reads the user:
     `role_rows` ([role, unit id, partner id, unit area code] per membership) and `role_grids`
     (grid codes). `user_ref` names the user's id in the outer query ("pk", "user_id")."""
-    from django.contrib.postgres.expressions import ArraySubquery
-    from django.db.models import OuterRef
-    from django.db.models.functions import JSONArray
-
     rows = _memberships(Membership.objects.filter(user_id=OuterRef(user_ref))).values(
         row=JSONArray("role", "unit_id", "partner_id", "unit__area__code")
     )

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from grids.models import Area
+from grids.serializers import CodeNameSerializer
 from partners.models import Capability, Department, Partner, Unit
 
 KINDS = [("unit", _("处置单位")), ("partner", _("协作单位"))]
@@ -44,11 +45,6 @@ class OrganizationFilterSerializer(serializers.Serializer):
         return attrs
 
 
-class AreaRefSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
 class OrganizationSerializer(serializers.Serializer):
     """One row of the directory, a unit or a partner; fields that do not apply are null."""
 
@@ -83,7 +79,7 @@ class OrganizationSerializer(serializers.Serializer):
     def get_level(self, obj) -> str | None:
         return obj.level if isinstance(obj, Unit) else None
 
-    @extend_schema_field(AreaRefSerializer)
+    @extend_schema_field(CodeNameSerializer)
     def get_area(self, obj) -> dict:
         area = obj.area if isinstance(obj, Unit) else obj.district
         return {"code": area.code, "name": area.name}

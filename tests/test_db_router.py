@@ -24,7 +24,7 @@ from bench.pgcluster import Cluster, remove, workspace
 from config import db_router
 from config.db_router import REPLICA, ReplicaRouter, replica_reads
 from dispatch.models import Case
-from dispatch.tests.conftest import WEST_SOUTH, agent, open_case_at, supervisor, world  # noqa: F401 - fixtures
+from dispatch.tests.conftest import WEST_SOUTH, open_case_at, world  # noqa: F401 - fixtures
 
 PRIMARY_PORT, STANDBY_PORT = 5447, 5448
 

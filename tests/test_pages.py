@@ -19,20 +19,16 @@ from django.utils import timezone
 from dispatch import services
 from dispatch.models import Assignment
 from dispatch.tests.conftest import (  # noqa: F401 - fixtures
-    GRID_A,
     WEST_SOUTH,
     YUNYAN,
-    agent,
-    dispatcher,
-    grid_worker,
     handler_a,
     handler_b,
     open_case_at,
-    supervisor,
     world,
 )
 from grids.models import Grid, GridWorker
 from partners.models import Membership
+from tests.personas import GRID_A
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""What a case service refuses with. The API turns each into its HTTP status (dispatch/api_cases.py).
+"""What a case service refuses with. The API turns each into its HTTP status (dispatch/api_errors.py).
 
 Bad input is Django's `ValidationError` with a dict of field errors (→ 400).
 """

@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch.api_cases import REFUSALS
+from dispatch.api_errors import REFUSALS
 from dispatch.serializers_cases import paginated
 from dispatch.services.errors import CaseActionError
 from dispatch.supervision import selectors, services

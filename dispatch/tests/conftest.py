@@ -1,4 +1,4 @@
-"""A small city and the named personas the case tests act as (STYLE §8).
+"""A small city and the named personas the case tests act as.
 
     y 26.70 ┌──────── 云岩区 520103 ─────────┐   street 520103001, community …001, grids …001 (south) / …002
     y 26.60 ├──────── 南明区 520102 ─────────┤   street 520102001 (west, x < 106.75): community …001, grids
@@ -9,10 +9,11 @@
 Rules: every 事件 (SJ) in the city → the street's 综合执法队; 独居老人 (XQ0101) the same, plus the
 district's 民政 as a collaborator and a partner with elderly_care. 路灯 (BJ0107) has no rule: triage.
 
-Personas: `agent` (12345), `grid_worker` (grid 520102001001001), `handler_a` (西街道综合执法队, unit A),
-`handler_b` (北街道综合执法队 in 云岩区, unit B), `partner_handler`, `dispatcher` (南明区综治中心),
-`dispatcher_yunyan`, `supervisor` (city). Each persona is a user with a DRF token; `api(persona)`
-gives an APIClient that authenticates with it the way a program would.
+Personas: `agent` (12345), `grid_worker` (grid 520102001001001), `dispatcher` (南明区综治中心) and
+`supervisor` (city) are every world's (tests/personas.py); this world adds `handler_a` (西街道综合执法队,
+unit A), `handler_b` (北街道综合执法队 in 云岩区, unit B), `partner_handler` and `dispatcher_yunyan`.
+Each persona is a user with a DRF token; `api(persona)` gives an APIClient that authenticates with it
+the way a program would.
 """
 
 from __future__ import annotations
@@ -21,29 +22,23 @@ import io
 from dataclasses import dataclass, field
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.contrib.gis.geos import Point
 from PIL import Image
-from rest_framework.authtoken.models import Token
 
 from dispatch import services
 from dispatch.models import Case
 from grids import locator
-from grids.models import Area, Grid, GridWorker
+from grids.models import Area, Grid
 from grids.points import CheckedPoint
-from partners.models import Membership, Partner, Unit
+from partners.models import Partner, Unit
 from routing.models import Category, ResponsibilityRule
 from routing.tables import invalidate_local
+from tests.personas import box, person
 
 WEST_SOUTH = (106.72, 26.52)  # grid 520102001001001, 南明区 西街道
 WEST_NORTH = (106.72, 26.58)  # grid 520102001001002
 EAST = (106.78, 26.55)  # grid 520102002001001: no 综合执法队 in that street
 YUNYAN = (106.72, 26.63)  # grid 520103001001001, 云岩区
-GRID_A = "520102001001001"
-
-
-def box(x0: float, y0: float, x1: float, y1: float) -> MultiPolygon:
-    return MultiPolygon(Polygon.from_bbox((x0, y0, x1, y1)), srid=4326)
 
 
 @dataclass
@@ -152,60 +147,24 @@ def world(db) -> CasesWorld:
     return _build()
 
 
-def _person(username: str, *, unit: Unit | None = None, partner: Partner | None = None, role: str = "handler"):
-    # No password: personas authenticate with tokens, and hashing one costs a fifth of a second.
-    user = get_user_model().objects.create_user(username=username, password=None)
-    if unit is not None or partner is not None:
-        Membership.objects.create(user=user, unit=unit, partner=partner, role=role)
-    user.token = Token.objects.create(user=user).key
-    return user
-
-
-@pytest.fixture
-def agent(world):
-    return _person("agent", unit=world.units["city-hotline"], role="agent")
-
-
-@pytest.fixture
-def grid_worker(world):
-    user = _person("gridworker")
-    GridWorker.objects.create(user=user, grid=Grid.objects.get(code=GRID_A))
-    return user
-
-
 @pytest.fixture
 def handler_a(world):
-    return _person("handler_a", unit=world.unit_a)
+    return person("handler_a", unit=world.unit_a)
 
 
 @pytest.fixture
 def handler_b(world):
-    return _person("handler_b", unit=world.unit_b)
+    return person("handler_b", unit=world.unit_b)
 
 
 @pytest.fixture
 def partner_handler(world):
-    return _person("partner_handler", partner=world.partner)
-
-
-@pytest.fixture
-def dispatcher(world):
-    return _person("dispatcher", unit=world.units["520102-zongzhi"], role="dispatcher")
+    return person("partner_handler", partner=world.partner)
 
 
 @pytest.fixture
 def dispatcher_yunyan(world):
-    return _person("dispatcher_yunyan", unit=world.units["520103-zongzhi"], role="dispatcher")
-
-
-@pytest.fixture
-def supervisor(world):
-    return _person("supervisor", unit=world.units["city-zongzhi"], role="supervisor")
-
-
-def fresh(user):
-    """The same person as a new request would see them (roles are cached per user object)."""
-    return get_user_model().objects.get(pk=user.pk)
+    return person("dispatcher_yunyan", unit=world.units["520103-zongzhi"], role="dispatcher")
 
 
 @pytest.fixture

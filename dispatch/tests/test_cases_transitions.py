@@ -14,8 +14,10 @@ from django.utils import timezone
 from dispatch import live, services
 from dispatch.models import Case, CaseEvent
 from dispatch.selectors import visible_cases
-from dispatch.tests.conftest import EAST, WEST_SOUTH, fresh, upload
+from dispatch.tests.conftest import EAST, WEST_SOUTH, upload
+from grids.models import Grid, GridWorker
 from grids.points import CheckedPoint
+from tests.personas import fresh, person
 
 pytestmark = pytest.mark.django_db
 
@@ -222,10 +224,7 @@ def test_only_the_grids_worker_or_a_dispatcher_may_verify(open_case_at, handler_
 
 
 def test_a_grid_worker_of_another_grid_cannot_see_the_case_to_verify(world, open_case_at, handler_a):
-    from dispatch.tests.conftest import _person
-    from grids.models import Grid, GridWorker
-
-    elsewhere = _person("gridworker_north")
+    elsewhere = person("gridworker_north")
     GridWorker.objects.create(user=elsewhere, grid=Grid.objects.get(code="520102001001002"))
     case = act(services.case_sign, open_case_at(WEST_SOUTH), handler_a)
     case = act(services.case_reply, case, handler_a, note="已处理")

@@ -11,7 +11,7 @@ from django.db import connection, connections
 
 from dispatch import services
 from dispatch.models import Case
-from dispatch.tests.conftest import fresh
+from tests.personas import fresh
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dispatch import services
 from dispatch.models import Case, CaseEvent
-from dispatch.tests.conftest import fresh
+from tests.personas import fresh
 
 pytestmark = pytest.mark.django_db
 

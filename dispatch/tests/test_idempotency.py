@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, connections
 
 from dispatch.models import Attachment, Case, IdempotencyKey
-from dispatch.tests.conftest import WEST_SOUTH, upload
+from dispatch.tests.conftest import WEST_SOUTH, photo_bytes, upload
 
 CASES = "/api/v1/cases/"
 BODY = {"category": "SJ0401", "description": "人行道上有人摆摊", "lon": WEST_SOUTH[0], "lat": WEST_SOUTH[1]}
@@ -61,8 +61,6 @@ def test_a_retried_field_report_with_photos_never_makes_two_cases(api, world, gr
 
 @pytest.mark.django_db
 def test_a_different_photo_under_the_same_key_is_a_different_request(api, world, grid_worker, media):
-    from dispatch.tests.conftest import photo_bytes
-
     client = api(grid_worker)
     post(client, "field-8", BODY | {"photos": [upload("p.jpg")]}, format="multipart")
     other = upload("p.jpg", photo_bytes(size=(80, 60)))

@@ -18,7 +18,6 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.db import connections, transaction
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from config.asgi import application
 from dispatch.live import groups
@@ -29,6 +28,7 @@ from dispatch.services import case_sign, record_event
 from grids.models import Area, Grid, GridWorker
 from partners.models import Membership, Unit
 from routing.models import Category
+from tests.personas import person
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -46,15 +46,6 @@ def _area(code: str, name: str, level: str, parent=None) -> Area:
 
 def _unit(code: str, name: str, level: str, department: str, area: Area) -> Unit:
     return Unit.objects.create(code=code, name=name, level=level, department=department, area=area)
-
-
-def _person(username: str, unit: Unit | None = None, role: str = "handler"):
-    # No password: hashing one costs a third of a second and these people log in by token or session.
-    user = get_user_model().objects.create_user(username=username)
-    if unit is not None:
-        Membership.objects.create(user=user, unit=unit, role=role)
-    user.token = Token.objects.create(user=user).key
-    return user
 
 
 def _case(number: str, *, unit: Unit, grid: Grid, category: Category, source: str = "field", reporter=None) -> Case:
@@ -95,14 +86,14 @@ def world(transactional_db) -> World:
     w.hotline = _unit("H-C", "12345热线中心", "city", "hotline", city)
     w.category = Category.objects.create(code="0101", name="井盖", kind="component")
 
-    w.handler_a = _person("handler_a", w.unit_a)
-    w.handler_b = _person("handler_b", w.unit_b)
-    w.dispatcher_a = _person("dispatcher_a", w.command_a, "dispatcher")
-    w.supervisor = _person("supervisor", w.city_command, "supervisor")
-    w.agent = _person("agent", w.hotline, "agent")
-    w.grid_worker_b = _person("grid_worker_b")
+    w.handler_a = person("handler_a", unit=w.unit_a)
+    w.handler_b = person("handler_b", unit=w.unit_b)
+    w.dispatcher_a = person("dispatcher_a", unit=w.command_a, role="dispatcher")
+    w.supervisor = person("supervisor", unit=w.city_command, role="supervisor")
+    w.agent = person("agent", unit=w.hotline, role="agent")
+    w.grid_worker_b = person("grid_worker_b")
     GridWorker.objects.create(user=w.grid_worker_b, grid=w.grid_b)
-    w.nobody = _person("nobody")
+    w.nobody = person("nobody")
 
     w.case_a = _case("2026112200001", unit=w.unit_a, grid=w.grid_a, category=w.category)
     w.case_b = _case("2026112200002", unit=w.unit_b, grid=w.grid_b, category=w.category, source="hotline")

@@ -1,13 +1,17 @@
 """The locator: where a point is, how it agrees with PostGIS, and how it notices changes."""
 
+import io
 import math
+import threading
 
 import numpy as np
 import pytest
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
+from django.core.cache import cache
+from django.db import connection
 
-from grids import locator
+from grids import demo, locator
 from grids.crs import distance_m, from_wgs84, from_wgs84_array
 from grids.models import Area, Grid
 from grids.selectors import locate_in_postgis, locate_many_in_postgis
@@ -272,10 +276,6 @@ def test_the_locator_agrees_with_postgis_everywhere_including_shared_edges_and_v
 
 
 def test_the_locator_agrees_with_postgis_on_the_demo_city_including_every_stored_vertex(db):
-    import io
-
-    from grids import demo
-
     demo.load(grids=600, seed=2026, stdout=io.StringIO())
     locator.invalidate()
     edge_lons, edge_lats = vertices_and_midpoints(Grid.objects.values_list("code", flat=True))
@@ -369,8 +369,6 @@ def test_a_change_published_by_another_process_is_picked_up(city, settings):
     locator.locate(lon, lat)
     Grid.objects.filter(code="520102001001001").delete()
     # Another process bumps the shared version; this process still holds its index.
-    from django.core.cache import cache
-
     cache.set(locator.VERSION_KEY, "changed-elsewhere", timeout=None)
     found = locator.locate(lon, lat)
     assert found.grid != "520102001001001"
@@ -382,8 +380,6 @@ def test_the_index_is_reused_until_the_check_interval_has_passed(city, settings)
     lon, lat = cell_centre(0, 0)
     first = locator.current_index()
     Grid.objects.filter(code="520102001001001").delete()
-    from django.core.cache import cache
-
     cache.set(locator.VERSION_KEY, "changed-elsewhere", timeout=None)
     assert locator.current_index() is first
     assert locator.locate(lon, lat).grid == "520102001001001"
@@ -402,10 +398,6 @@ def test_without_redis_the_locator_falls_back_to_the_tables_and_still_sees_chang
 
 @pytest.mark.django_db(transaction=True)
 def test_threads_keep_getting_right_answers_while_the_index_is_rebuilt():
-    import threading
-
-    from django.db import connection
-
     build_city()
     points = [cell_centre(i, j) for i in range(NX) for j in range(NY)]
     expected = [locator.locate(*p).grid for p in points]

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from dispatch.models import Assignment, Case, CaseEvent
 from grids.models import Area
 from hotline.models import ServiceAttribute
-from hotline.privacy import mask_phones
+from partners.privacy import mask_phones
 from routing.models import Category
 
 MAX_REQUESTS = 1000

@@ -20,7 +20,7 @@ from grids.points import NOT_A_NUMBER, CheckedPoint, PointError
 from hotline import gazetteer
 from hotline.models import Open311Client, Open311Request, Place, ServiceAttribute
 from hotline.open311 import selectors
-from hotline.privacy import mask_phone, mask_phones, normalise_phone
+from partners.privacy import mask_phone, mask_phones, normalise_phone
 
 logger = logging.getLogger(__name__)
 

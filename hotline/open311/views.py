@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from dispatch import idempotency
 from dispatch.parsers import LimitedFormParser, LimitedMultiPartParser
+from hotline.models import Open311Request
 from hotline.open311 import selectors
 from hotline.open311 import services as open311_services
 from hotline.open311.renderers import Open311JSONRenderer, Open311XMLRenderer
@@ -249,8 +250,6 @@ class TokenView(Open311View):
     xml_root = "service_requests"
 
     def get(self, request, token: str, format=None):
-        from hotline.models import Open311Request
-
         found = Open311Request.objects.select_related("case").filter(token=token).first()
         if found is None:
             raise Open311Error(404, _("没有这个 token：%(t)s。") % {"t": token})

@@ -8,30 +8,31 @@
 
 Rules: 事件 (SJ) and 社会需求 (XQ) → the street's 综合执法队; 部件 (BJ) → the district's 城管局.
 
-Personas: `agent`, `agent2` (12345), `supervisor` (city), `dispatcher` (南明区综治中心), `handler_west`
-(西街道综合执法队), `handler_north` (北街道综合执法队, 云岩区), `grid_worker` (grid 520102001001001),
-`nobody` (no role). Each has a DRF token; `api(persona)` gives a client that sends it.
+Personas: `agent` (12345), `supervisor` (city), `dispatcher` (南明区综治中心) and `grid_worker` (grid
+520102001001001) are every world's (tests/personas.py); this world adds `agent2` (12345),
+`handler_west` (西街道综合执法队), `handler_north` (北街道综合执法队, 云岩区) and `nobody` (no role).
+Each has a DRF token; `api(persona)` gives a client that sends it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from rest_framework.authtoken.models import Token
+from django.contrib.gis.geos import Point
 
 from dispatch import services as dispatch_services
 from dispatch.models import Case
 from grids import locator
-from grids.models import Area, Grid, GridWorker
+from grids.models import Area, Grid
 from hotline import services
 from hotline.models import Place
-from partners.models import Membership, Unit
+from partners.models import Unit
 from routing import demo_catalog
 from routing.models import Category, ResponsibilityRule
 from routing.tables import invalidate_local
+from tests.personas import box, fresh, person
 
 WEST = (106.72, 26.52)  # grid 520102001001001, 南明区 西街道 西湖社区
 WEST_NORTH = (106.72, 26.58)  # grid 520102001001002
@@ -39,10 +40,6 @@ EAST = (106.78, 26.55)  # 东街道
 NORTH = (106.72, 26.63)  # 云岩区 北街道
 PHONE = "13812345678"
 PHONE_MASKED = "138****5678"
-
-
-def box(x0: float, y0: float, x1: float, y1: float) -> MultiPolygon:
-    return MultiPolygon(Polygon.from_bbox((x0, y0, x1, y1)), srid=4326)
 
 
 @dataclass
@@ -159,62 +156,24 @@ def world(db) -> World:
     return _build()
 
 
-def _person(username: str, *, unit: Unit | None = None, role: str = "handler", full_name: str = ""):
-    # No password: personas authenticate with tokens, and hashing one costs a fifth of a second.
-    user = get_user_model().objects.create_user(username=username, password=None, first_name=full_name)
-    if unit is not None:
-        Membership.objects.create(user=user, unit=unit, role=role)
-    user.token = Token.objects.create(user=user).key
-    return user
-
-
-@pytest.fixture
-def agent(world):
-    return _person("agent", unit=world.units["city-hotline"], role="agent", full_name="王芳")
-
-
 @pytest.fixture
 def agent2(world):
-    return _person("agent2", unit=world.units["city-hotline"], role="agent")
-
-
-@pytest.fixture
-def supervisor(world):
-    return _person("supervisor", unit=world.units["city-zongzhi"], role="supervisor")
-
-
-@pytest.fixture
-def dispatcher(world):
-    return _person("dispatcher", unit=world.units["520102-zongzhi"], role="dispatcher")
+    return person("agent2", unit=world.units["city-hotline"], role="agent")
 
 
 @pytest.fixture
 def handler_west(world):
-    return _person("handler_west", unit=world.units["520102001-zhifa"])
+    return person("handler_west", unit=world.units["520102001-zhifa"])
 
 
 @pytest.fixture
 def handler_north(world):
-    return _person("handler_north", unit=world.units["520103001-zhifa"])
-
-
-@pytest.fixture
-def grid_worker(world):
-    user = _person("gridworker")
-    GridWorker.objects.create(user=user, grid=Grid.objects.get(code="520102001001001"))
-    return user
+    return person("handler_north", unit=world.units["520103001-zhifa"])
 
 
 @pytest.fixture
 def nobody(world):
-    return _person("nobody")
-
-
-def fresh(user):
-    """The same person as a new request would see them (roles are cached per user object)."""
-    fetched = get_user_model().objects.get(pk=user.pk)
-    fetched.token = getattr(user, "token", None)
-    return fetched
+    return person("nobody")
 
 
 @pytest.fixture
@@ -248,8 +207,6 @@ def point(lon: float, lat: float) -> Point:
 
 def move_east(lon: float, lat: float, metres: float) -> tuple[float, float]:
     """The point `metres` east of (lon, lat), on the sphere the distance checks use."""
-    import math
-
     return lon + metres / (111_195.0 * math.cos(math.radians(lat))), lat
 
 

@@ -6,7 +6,8 @@ from dispatch import services as dispatch_services
 from dispatch.models import Assignment, Case, CaseEvent
 from grids.points import CheckedPoint
 from hotline.models import Callback
-from hotline.tests.conftest import close_case, fresh
+from hotline.tests.conftest import close_case
+from tests.personas import fresh
 
 QUEUE = "/api/v1/hotline/callbacks/"
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from dispatch.models import Assignment, Case, CaseEvent
 from grids.crs import from_wgs84
+from hotline import services
 from hotline.models import Call, Caller
 from hotline.tests.conftest import EAST, NORTH, PHONE, WEST
 
@@ -223,11 +226,6 @@ def test_the_case_is_opened_once_with_one_lead_assignment_and_its_events(world, 
 
 
 def test_refusals_are_available_in_english(world, agent):
-    from django.core.exceptions import ValidationError
-    from django.utils import translation
-
-    from hotline import services
-
     with translation.override("en"), pytest.raises(ValidationError) as refused:
         services.call_file(agent=agent, caller_phone=PHONE, request_type="complaint", content=" ", category="SJ0401")
 

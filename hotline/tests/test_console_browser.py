@@ -1,6 +1,6 @@
 """The agents' console in a real browser: an agent takes a call and sees where it went and why.
 
-Served over ASGI (maps/tests/browser.py) so the page's live socket connects; screenshots go to
+Served over ASGI (tests/asgi_server.py) so the page's live socket connects; screenshots go to
 test-artifacts/. Any console error, uncaught exception or failed request fails the test.
 """
 
@@ -9,10 +9,9 @@ import pytest
 from dispatch.models import Case
 from hotline.models import Call, Callback
 from hotline.tests.conftest import PHONE, WEST, close_case
-from maps.tests.browser import asgi_server, assert_clean, chromium_page, off_the_loop, screenshot
+from tests.browser.chromium import assert_clean, chromium_page, off_the_loop, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["asgi_server"]
 
 WAIT = 20000
 

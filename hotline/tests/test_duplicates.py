@@ -9,7 +9,8 @@ from django.utils import timezone
 from dispatch import services as dispatch_services
 from dispatch.models import Case
 from grids.points import CheckedPoint
-from hotline.tests.conftest import WEST, fresh, move_east
+from hotline.tests.conftest import WEST, move_east
+from tests.personas import fresh
 
 URL = "/api/v1/hotline/suggest/duplicates/"
 

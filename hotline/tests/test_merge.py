@@ -6,7 +6,8 @@ from dispatch import services as dispatch_services
 from dispatch.models import Assignment, Case, CaseEvent
 from grids.points import CheckedPoint
 from hotline.models import Call
-from hotline.tests.conftest import PHONE_MASKED, WEST_NORTH, _person, close_case, fresh
+from hotline.tests.conftest import PHONE_MASKED, WEST_NORTH, close_case
+from tests.personas import fresh, person
 
 URL = "/api/v1/calls/"
 
@@ -153,7 +154,7 @@ def test_a_call_cannot_be_joined_to_its_own_case(world, dispatcher, api, file_ca
 
 
 def test_a_dispatcher_of_another_district_cannot_see_the_call(world, api, file_call):
-    yunyan = _person("dispatcher_yunyan", unit=world.units["520103-zongzhi"], role="dispatcher")
+    yunyan = person("dispatcher_yunyan", unit=world.units["520103-zongzhi"], role="dispatcher")
     original = file_call().case
     call = file_call(caller_phone="13700001111").call
 

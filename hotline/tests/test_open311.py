@@ -18,7 +18,9 @@ from dispatch import services as dispatch_services
 from dispatch.models import Case
 from hotline import demo, services
 from hotline.models import Open311Request
-from hotline.tests.conftest import WEST, _person, fresh
+from hotline.open311 import selectors
+from hotline.tests.conftest import WEST
+from tests.personas import fresh, person
 
 BASE = "/open311/v2/"
 
@@ -364,7 +366,7 @@ def test_a_request_reads_back_in_xml(world, open311_client, http):
 def test_a_rejected_request_reads_as_closed_with_the_reason_in_the_notes(world, open311_client, http):
     triage = _file(http, open311_client, lat=None, long=None, address_string="不知何处")
     triaged = Case.objects.get(number=triage)
-    city_dispatcher = _person("city_dispatcher", unit=world.units["city-zongzhi"], role="dispatcher")
+    city_dispatcher = person("city_dispatcher", unit=world.units["city-zongzhi"], role="dispatcher")
     dispatch_services.case_reject(case_id=triaged.pk, actor=city_dispatcher, version=triaged.version, note="非本市事项")
 
     (item,) = http.get(f"{BASE}requests/{triage}.json").json()
@@ -457,8 +459,6 @@ def test_the_list_filters_by_service_status_and_dates(world, open311_client, htt
 
 
 def test_the_list_is_capped_at_1000_requests(world, open311_client, http, monkeypatch):
-    from hotline.open311 import selectors
-
     monkeypatch.setattr(selectors, "MAX_REQUESTS", 2)
     for _ in range(3):
         _file(http, open311_client)

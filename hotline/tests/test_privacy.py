@@ -11,12 +11,14 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.db import connections
+from django.utils import timezone
 
 from config.asgi import application
 from dispatch.models import Case, CaseEvent
 from hotline import services
-from hotline.models import PersonalDataAccess
+from hotline.models import Call, PersonalDataAccess
 from hotline.tests.conftest import PHONE, PHONE_MASKED, WEST
+from partners.privacy import mask_name, mask_phone, mask_phones, normalise_phone
 
 SAID = f"人行道上有人摆摊，我的电话{PHONE}，另一个号码 139 8765 4321 也行"
 
@@ -123,10 +125,6 @@ def test_the_repeat_caller_lookup_shows_previous_calls_and_logs_each(world, agen
 
 
 def test_calls_older_than_the_period_do_not_make_a_repeat_caller(world, agent, api, file_call, settings):
-    from django.utils import timezone
-
-    from hotline.models import Call
-
     call = file_call().call
     Call.objects.filter(pk=call.pk).update(created_at=timezone.now() - timezone.timedelta(days=31))
 
@@ -234,14 +232,10 @@ async def test_socket_messages_about_a_call_carry_no_phone_numbers(world, agent,
     ],
 )
 def test_numbers_in_free_text_are_masked_however_they_were_typed(text, masked):
-    from hotline.privacy import mask_phones
-
     assert mask_phones(text) == masked
 
 
 def test_names_and_numbers_are_masked_to_the_agreed_shape():
-    from hotline.privacy import mask_name, mask_phone, normalise_phone
-
     assert mask_phone("13812345678") == "138****5678"
     assert mask_phone("085186912345") == "085*****2345"
     assert mask_phone("12345") == "***45"

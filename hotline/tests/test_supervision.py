@@ -17,8 +17,6 @@ from hotline.models import Caller
 pytestmark = pytest.mark.django_db
 
 world = cases.world
-agent = cases.agent
-supervisor = cases.supervisor
 media = cases.media
 planted = supervision_world.planted
 

@@ -10,16 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from grids.models import Area, Grid
+from tests.personas import box
 
 WEST, EAST = 106.60, 106.70
 DISTRICTS = (("520102", "南明区", 26.55, 26.65), ("520103", "云岩区", 26.65, 26.75))
-
-
-def box(west: float, south: float, east: float, north: float) -> MultiPolygon:
-    return MultiPolygon(Polygon.from_bbox((west, south, east, north)), srid=4326)
 
 
 @dataclass

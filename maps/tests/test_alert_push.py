@@ -24,7 +24,6 @@ from maps.tests.test_alerts import DAY, MANHOLE, NOW, WEST, history_days
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 world = case_world.world
-supervisor = case_world.supervisor
 handler_a = case_world.handler_a
 ORIGIN = (b"origin", b"http://testserver")
 

@@ -14,13 +14,12 @@ from maps import alerts
 from maps.dashboard import local_zone
 from maps.models import Alert
 from maps.services import alert_sweep
+from maps.tasks import sweep_alerts
 from maps.tests.history import Place, plant, poisson
 
 pytestmark = pytest.mark.django_db
 
 world = case_world.world
-supervisor = case_world.supervisor
-dispatcher = case_world.dispatcher
 handler_a = case_world.handler_a
 
 DAY = dt.date(2026, 11, 25)
@@ -134,8 +133,6 @@ def test_a_sweep_stores_each_finding_once_and_updates_it_as_the_day_goes_on(worl
 
 
 def test_celery_beat_runs_the_sweep_every_ten_minutes(world, settings):
-    from maps.tasks import sweep_alerts
-
     schedule = settings.CELERY_BEAT_SCHEDULE["maps-sweep-alerts"]
     assert schedule["task"] == "maps.tasks.sweep_alerts" and schedule["schedule"] == 600
     # Nothing rising on an empty city: the task finds nothing, stores nothing.

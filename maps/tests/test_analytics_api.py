@@ -20,10 +20,7 @@ from maps.tests.history import Place, plant
 pytestmark = pytest.mark.django_db
 
 world = case_world.world
-supervisor = case_world.supervisor
-dispatcher = case_world.dispatcher
 handler_a = case_world.handler_a
-agent = case_world.agent
 
 WEST = Place(106.72, 26.52, "520102001001001")
 YUNYAN = Place(106.72, 26.63, "520103001001001")

@@ -14,17 +14,14 @@ from dispatch.tests.conftest import WEST_SOUTH, YUNYAN
 from maps import alerts
 from maps.dashboard import local_zone
 from maps.services import alert_sweep
-from maps.tests.browser import asgi_server, assert_clean, chromium_page, off_the_loop, screenshot
 from maps.tests.history import Place, plant
+from tests.browser.chromium import assert_clean, chromium_page, off_the_loop, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 world = case_world.world
-agent = case_world.agent
-supervisor = case_world.supervisor
 handler_a = case_world.handler_a
 open_case_at = case_world.open_case_at
-__all__ = ["asgi_server"]
 
 WAIT = 30000
 WEST = Place(106.72, 26.52, "520102001001001")

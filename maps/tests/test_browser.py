@@ -1,7 +1,7 @@
 """The map in a real browser: it draws our tiles and names the area under the pointer.
 
 Runs headless Chromium (installed by `scripts/setup.sh --test`) through Playwright against the
-ASGI test server (maps/tests/browser.py); WebGL comes from Chromium's software renderer.
+ASGI test server (tests/asgi_server.py); WebGL comes from Chromium's software renderer.
 """
 
 from urllib.parse import urlparse
@@ -9,10 +9,9 @@ from urllib.parse import urlparse
 import pytest
 from django.contrib.auth import get_user_model
 
-from maps.tests.browser import asgi_server, assert_clean, chromium_page
+from tests.browser.chromium import assert_clean, chromium_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["asgi_server"]
 
 # A point in grid 520102002002004 of the fixture (conftest.py): east street, north community.
 LON, LAT = 106.69, 26.64

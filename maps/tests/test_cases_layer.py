@@ -6,6 +6,7 @@ agrees with the case list about who sees what.
 
 import pytest
 
+from dispatch import services
 from dispatch.models import Assignment
 from dispatch.tests import conftest as case_world
 from dispatch.tests.conftest import WEST_SOUTH, YUNYAN
@@ -15,8 +16,6 @@ pytestmark = pytest.mark.django_db
 
 # The dispatch tests' fixtures, borrowed by name.
 world = case_world.world
-agent = case_world.agent
-supervisor = case_world.supervisor
 handler_a = case_world.handler_a
 handler_b = case_world.handler_b
 open_case_at = case_world.open_case_at
@@ -70,8 +69,6 @@ def test_cases_are_not_drawn_below_zoom_10(client, open_case_at, supervisor):
 
 
 def test_a_merged_duplicate_leaves_the_map(client, open_case_at, supervisor):
-    from dispatch import services
-
     kept, duplicate = open_case_at(WEST_SOUTH), open_case_at(WEST_SOUTH)
     services.case_merge(case_id=duplicate.id, actor=supervisor, version=duplicate.version, into=kept.id)
     assert numbers_on_map(client, supervisor, WEST_SOUTH) == {kept.number}

@@ -6,9 +6,12 @@ Uses the case world and personas of the dispatch tests (dispatch/tests/conftest.
 """
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from dispatch import services
 from dispatch.models import Assignment
@@ -20,12 +23,8 @@ from maps import dashboard
 pytestmark = pytest.mark.django_db
 
 world = case_world.world
-agent = case_world.agent
-supervisor = case_world.supervisor
-dispatcher = case_world.dispatcher
 dispatcher_yunyan = case_world.dispatcher_yunyan
 handler_a = case_world.handler_a
-grid_worker = case_world.grid_worker
 open_case_at = case_world.open_case_at
 media = case_world.media
 
@@ -161,8 +160,6 @@ def test_a_supervisor_sees_the_triage_queues_of_every_district(client, open_case
 def test_a_case_dispatched_from_the_queue_leaves_it_and_a_returned_one_comes_back(
     client, world, open_case_at, dispatcher, handler_a
 ):
-    from rest_framework.test import APIClient
-
     case = open_case_at(EAST)
     api = APIClient()
     api.force_authenticate(dispatcher)
@@ -290,9 +287,6 @@ def test_dashboard_labels_follow_the_language_of_the_address(client, open_case_a
 
 
 def page_config(response) -> dict:
-    import json
-    import re
-
     found = re.search(r'<script id="map-config" type="application/json">(.*?)</script>', response.content.decode())
     return json.loads(found.group(1))
 

@@ -9,16 +9,12 @@ import pytest
 from dispatch.models import Case
 from dispatch.tests import conftest as case_world
 from dispatch.tests.conftest import EAST, WEST_SOUTH
-from maps.tests.browser import asgi_server, assert_clean, chromium_page, off_the_loop, screenshot
+from tests.browser.chromium import assert_clean, chromium_page, off_the_loop, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 world = case_world.world
-agent = case_world.agent
-supervisor = case_world.supervisor
-dispatcher = case_world.dispatcher
 open_case_at = case_world.open_case_at
-__all__ = ["asgi_server"]
 
 WAIT = 30000
 

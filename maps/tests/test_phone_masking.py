@@ -19,16 +19,13 @@ from django.test import Client
 from dispatch.live.messages import event_payload
 from dispatch.services import case_return
 from dispatch.tests.conftest import (  # noqa: F401 - fixtures shared with dispatch's tests
-    agent,
-    fresh,
-    grid_worker,
     handler_a,
     open_case_at,
-    supervisor,
     world,
 )
 from maps import dashboard, hotwords
 from partners.privacy import MaskPhonesFilter, mask_phones
+from tests.personas import fresh
 
 pytestmark = pytest.mark.django_db
 

@@ -18,12 +18,8 @@ from maps.models import Alert
 pytestmark = pytest.mark.django_db
 
 world = case_world.world
-agent = case_world.agent
-supervisor = case_world.supervisor
-dispatcher = case_world.dispatcher
 handler_a = case_world.handler_a
 handler_b = case_world.handler_b
-grid_worker = case_world.grid_worker
 open_case_at = case_world.open_case_at
 
 

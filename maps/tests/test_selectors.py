@@ -1,7 +1,9 @@
 """What the tile selectors draw: the right areas at the right zooms."""
 
 import pytest
+from django.contrib.gis.geos import MultiPolygon, Point
 
+from grids.models import Area
 from maps import selectors
 from maps.tests.tiles import codes, decode, feature_at, tile_of
 
@@ -80,9 +82,6 @@ def test_a_tile_with_nothing_in_it_is_empty(geography):
 
 def test_low_zooms_are_simplified_to_fewer_points(geography):
     # A detailed boundary (a 2,000-point circle) must not ship all its points to a city-wide view.
-    from django.contrib.gis.geos import MultiPolygon, Point
-
-    from grids.models import Area
 
     circle = Point(106.65, 26.60, srid=4326).buffer(0.04, quadsegs=500)
     Area.objects.filter(code="520102").update(geom=MultiPolygon(circle, srid=4326))

@@ -18,9 +18,6 @@ from dispatch.tests.supervision import conftest as supervision_world
 pytestmark = pytest.mark.django_db
 
 world = cases.world
-agent = cases.agent
-supervisor = cases.supervisor
-dispatcher = cases.dispatcher
 handler_a = cases.handler_a
 media = cases.media
 planted = supervision_world.planted

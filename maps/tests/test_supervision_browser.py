@@ -11,17 +11,13 @@ from dispatch.supervision import services
 from dispatch.supervision.models import Finding
 from dispatch.tests import conftest as cases
 from dispatch.tests.supervision import conftest as supervision_world
-from maps.tests import browser
-from maps.tests.browser import assert_clean, chromium_page, off_the_loop, screenshot
+from tests.browser.chromium import assert_clean, chromium_page, off_the_loop, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 world = cases.world
-agent = cases.agent
-supervisor = cases.supervisor
 media = cases.media
 planted = supervision_world.planted
-asgi_server = browser.asgi_server
 WAIT = 20000
 
 

@@ -8,10 +8,10 @@ communities, one grid per community — with the real district codes and names, 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from grids.models import Area, Grid
 from partners.models import Department, Membership, Partner, Unit
+from tests.personas import box
 
 DISTRICTS = [
     ("520102", "南明区"),
@@ -30,10 +30,6 @@ COMMUNITY_NAMES = ["新华社区", "水口寺社区", "龙井村", "大营坡社
 
 # Guiyang lies roughly between 106.1°–107.3° E and 26.2°–27.4° N.
 WEST, SOUTH, DISTRICT_W, DISTRICT_H = 106.2, 26.4, 0.2, 0.4
-
-
-def box(x0: float, y0: float, x1: float, y1: float) -> MultiPolygon:
-    return MultiPolygon(Polygon.from_bbox((x0, y0, x1, y1)), srid=4326)
 
 
 def build_geography(*, districts: int = 10, streets: int = 4, communities: int = 3) -> dict[str, Area]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib import admin as django_admin
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.test import Client, override_settings
@@ -158,8 +159,6 @@ def test_admins_read_the_security_log_with_filters_and_cannot_edit_it(alice):
 
 
 def test_making_someone_staff_or_superuser_in_the_admin_is_logged(alice, rf):
-    from django.contrib import admin as django_admin
-
     root = get_user_model().objects.create_superuser("root", password=PASSWORD)
     user_admin = django_admin.site._registry[get_user_model()]
     request = rf.post("/admin/auth/user/")

@@ -1,6 +1,7 @@
 """Who is what: the roles a person's memberships give them."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point
 from django.core.cache import cache
 from django.db import transaction
@@ -14,8 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_anonymous_or_deactivated_user_has_no_roles(areas):
-    from django.contrib.auth.models import AnonymousUser
-
     assert selectors.user_roles(AnonymousUser()) == selectors.NO_ROLES
     person = user("gone", is_active=False)
     member(person, "handler", unit=unit(areas["520103"], Department.CHENGGUAN))

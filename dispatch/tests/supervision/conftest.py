@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from dispatch.supervision import demo
-from dispatch.tests.conftest import _person
 from partners.models import Unit
+from tests.personas import person
 
 # Departments for the extra units, one of each per district (the database allows one per territory).
 DEPARTMENTS = ["chengguan", "zhujian", "shuiwu", "jiaojing", "shengtai", "shichang", "gongdian", "ranqi"]
@@ -34,15 +34,15 @@ def planted(world, agent, supervisor, media):
     extra = iter(units[2:])
     planted = {rule: [next(extra)] for rule in demo.BEHAVIOURS if rule != "case_bouncing"}
     planted["case_bouncing"] = [next(extra), next(extra)]
-    handlers = {u.pk: _person(f"h-{u.code}", unit=u) for u in honest + [u for us in planted.values() for u in us]}
+    handlers = {u.pk: person(f"h-{u.code}", unit=u) for u in honest + [u for us in planted.values() for u in us]}
     self_unit = planted["self_verification"][0]
     plan = demo.Plan(
         honest=honest,
         planted=planted,
         categories=[world.categories["BJ0107"]],
         agent=agent,
-        gaming_agent=_person("fast_agent", unit=world.units["city-hotline"], role="agent"),
-        verifier=_person("verifier", unit=world.units["520102-zongzhi"], role="dispatcher"),
+        gaming_agent=person("fast_agent", unit=world.units["city-hotline"], role="agent"),
+        verifier=person("verifier", unit=world.units["520102-zongzhi"], role="dispatcher"),
         handlers=handlers,
         self_verifier=handlers[self_unit.pk],
         triage_unit=world.units["city-zongzhi"],

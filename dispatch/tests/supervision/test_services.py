@@ -12,8 +12,8 @@ from dispatch.services.errors import ActionForbidden, InvalidTransition
 from dispatch.supervision import services
 from dispatch.supervision.models import Finding, FindingEntry
 from dispatch.supervision.services import FindingNotFound
-from dispatch.tests.conftest import GRID_A, _person, fresh
 from grids.models import Grid, GridWorker
+from tests.personas import GRID_A, fresh, person
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +151,7 @@ def test_a_case_returned_three_times_through_the_services_is_found_as_bouncing(
 
 
 def test_a_handler_who_is_also_the_grid_worker_verifying_their_own_replies_is_found(world, open_case_at):
-    both = _person("both", unit=world.unit_a)
+    both = person("both", unit=world.unit_a)
     GridWorker.objects.create(user=both, grid=Grid.objects.get(code=GRID_A))
     cases = []
     for _ in range(2):

@@ -1,29 +1,25 @@
-"""Real-browser test tools: an ASGI server (HTTP and websockets) on the test database, and headless
-Chromium pages that fail the test on any console error.
+"""Headless Chromium for the browser tests: its command line, and pages that fail the test on any
+console error, uncaught exception, failed request to our server or Content-Security-Policy violation.
 
-Django's own `live_server` speaks WSGI only, so pages that listen on /ws/live/ get a Daphne process
-of their own, started once per test session against the test database (pytest-django has created
-it by then) and the same Redis, so events published by the test reach the page's socket.
+Pages are served by the one live ASGI server of the test run (tests/asgi_server.py).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.db import connections
+from django.test import Client
+from playwright.sync_api import sync_playwright
+
+from tests.asgi_server import ARTIFACTS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -33,58 +29,6 @@ CHROMIUM_ARGS = [
     "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",
 ]
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgis://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def asgi_server(django_db_setup):
-    """URL of a Daphne server running config.asgi on the test database."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "true", "PYTHONUNBUFFERED": "1"}
-    # Recheck memberships at once, so a test's fresh personas are heard without waiting.
-    env.setdefault("LIVE_RECHECK_SECONDS", "0")
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "asgi-server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the ASGI server stopped at start; see {ARTIFACTS / 'asgi-server.log'}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the ASGI server did not start within 30 s")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 # Runs in every page before its own scripts (Playwright injects it past the CSP): each violation of the
@@ -106,9 +50,6 @@ def chromium_page(base_url: str, *, user=None, viewport=(1400, 860)):
     """
     if CHROMIUM is None:
         pytest.fail("Chromium is missing: run scripts/setup.sh --test")
-    from django.test import Client
-    from playwright.sync_api import sync_playwright
-
     cookie = None
     if user is not None:
         client = Client()
@@ -149,7 +90,6 @@ def off_the_loop(fn, *args, **kwargs):
     Playwright's sync API keeps an event loop running in this thread, and Django refuses ORM calls
     there; a worker thread (with its own connection, closed afterwards) has no loop.
     """
-    from django.db import connections
 
     def call():
         try:
