@@ -560,7 +560,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    # Every line is masked on its way out (DESIGN §11), whichever module wrote it.
+    # Phones never reach a log: every line is masked on its way out, whichever module wrote it.
     "filters": {"mask_phones": {"()": "partners.privacy.MaskPhonesFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_phones"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},

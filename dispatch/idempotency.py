@@ -1,4 +1,4 @@
-"""`Idempotency-Key` for POSTs that create something (DESIGN §10, §11).
+"""`Idempotency-Key` for POSTs that create something: a retry never makes a second one.
 
 A phone on a flaky network retries a field report until it hears back; the key makes every retry
 return the first answer instead of a second case:

@@ -1,4 +1,4 @@
-"""Input and output shapes of the hotline API, one pair per endpoint (STYLE §4).
+"""Input and output shapes of the hotline API, one pair per endpoint, no logic in `save()`.
 
 Outputs that carry a caller take `full` in their context: True only for agents and supervisors (and
 the view then records the access); otherwise names and numbers come out masked, and so do numbers

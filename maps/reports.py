@@ -1,6 +1,6 @@
 """Reads behind the reports leaders use: the rows of each download and the monthly district report.
 
-Who may have what follows the case rules (DESIGN §11):
+Who may have what follows the case rules (a unit sees only its own cases):
 - unit rankings: supervisors and command-centre dispatchers get every unit, as on
   /api/v1/stats/units/; a member of a unit gets the rows of their own units only;
 - case lists: `dispatch.selectors.case_list` for the user, so a unit downloads its own cases;

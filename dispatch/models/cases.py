@@ -1,6 +1,6 @@
 """Cases (工单), their assignments (主办/协办), the append-only event log, photos and idempotency keys.
 
-Only `dispatch.services` writes these rows (STYLE §2). The event log is append-only in the database
+Only `dispatch.services` writes these rows (docs/architecture.md). The event log is append-only in the database
 itself: a trigger (migration 0002) refuses every UPDATE and DELETE on `dispatch_caseevent`, whoever
 asks, so the audit trail cannot be rewritten by the application, the admin or a psql session.
 """
