@@ -1,3 +1,5 @@
+"""The project's URLs: the versioned API and its schema, Open311, health, the admin, and the pages in both languages."""
+
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path

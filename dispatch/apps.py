@@ -1,3 +1,5 @@
+"""The dispatch app: the case flow, from a report to its closure."""
+
 from django.apps import AppConfig
 
 

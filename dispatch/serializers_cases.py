@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from dispatch.models import Assignment, Case, CaseEvent
@@ -47,8 +47,6 @@ API_SOURCES = (Case.Source.HOTLINE, Case.Source.FIELD, Case.Source.API)
 
 def paginated(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
     """The schema of a LimitOffsetPagination page of `item`s, for views that paginate by hand."""
-    from drf_spectacular.utils import inline_serializer
-
     return inline_serializer(
         name,
         {

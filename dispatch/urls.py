@@ -1,3 +1,5 @@
+"""API routes of cases and unit statistics, under /api/v1/."""
+
 from django.urls import path
 
 from dispatch import api_cases

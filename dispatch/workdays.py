@@ -13,9 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, Max
+from django.utils import timezone
+
+from dispatch.models import CalendarDay, CalendarYear
 
 # How stale another process's edit may be here; one tiny query per process per interval.
 RECHECK_SECONDS = 5.0
@@ -45,15 +50,11 @@ _checked_at = 0.0
 
 
 def _version() -> tuple[int, datetime | None]:
-    from dispatch.models import CalendarYear
-
     row = CalendarYear.objects.aggregate(n=Count("year"), at=Max("updated_at"))
     return row["n"], row["at"]
 
 
 def _load(version: tuple[int, datetime | None]) -> Snapshot:
-    from dispatch.models import CalendarDay, CalendarYear
-
     years = frozenset(CalendarYear.objects.values_list("year", flat=True))
     exceptions: dict[date, bool] = {}
     names: dict[date, str] = {}
@@ -111,12 +112,6 @@ class Coverage:
 
 def coverage(*, today: date | None = None, days: int = COVERAGE_DAYS) -> Coverage:
     """Is the calendar known from `today` (Asia/Shanghai) for the next `days` days? No query when warm."""
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
-    from django.conf import settings
-    from django.utils import timezone
-
     if today is None:
         today = timezone.now().astimezone(ZoneInfo(settings.SLA_TIME_ZONE)).date()
     calendar = snapshot()

@@ -31,7 +31,7 @@ from dispatch.selectors import roles_of
 from dispatch.services.reporters import case_add_reporter
 from grids.crs import CRS
 from grids.points import CheckedPoint, PointError
-from hotline import classifier, gazetteer
+from hotline import classifier, gazetteer, selectors
 from hotline.models import Call, Callback, Caller, Open311Client, PersonalDataAccess, Place, ServiceAttribute
 from hotline.privacy import record_access
 from partners.privacy import mask_name, mask_phone, mask_phones, normalise_phone
@@ -289,8 +289,6 @@ def call_join(*, call_id: int, actor, into: int, version: int | None = None, not
     through `dispatch.services.case_merge` (a dispatcher's action, against `version`); then `into`
     gets a reporter event and the call points at it. Nothing is dispatched again.
     """
-    from hotline import selectors
-
     try:
         into = int(into)
     except (TypeError, ValueError):

@@ -3,6 +3,9 @@
 Only dispatchers and supervisors may read them (403 for everyone else, 401/403 without a login);
 each returns only cases the user may see. Unit rankings come from /api/v1/stats/units/ and
 dispatching from /api/v1/cases/{id}/actions/: the dashboard reuses those doors instead of copying them.
+
+One module, though long: each view is a few lines over maps.dashboard, alerts, hotwords, series or
+topics, and its schema declaration is most of it; one door per operation, read side by side.
 """
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+"""API routes of supervision: findings and their actions, the rules, and a run on demand."""
+
 from django.urls import path
 
 from dispatch.supervision import api

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from dispatch import views
+from dispatch.supervision.selectors import supervision_access
 from partners.privacy import mask_phones
 
 register = template.Library()
@@ -45,11 +46,9 @@ def page_nav(context) -> dict:
         links.append(("pages:field", views.FIELD_LABEL))
     # Supervisors act on findings; a unit's handlers and admins read those about their unit (partners'
     # handlers hold the same role name but have no unit, so the page's own rule decides).
-    if codes & {views.ROLE_SUPERVISOR, views.ROLE_HANDLER, views.ROLE_UNIT_ADMIN}:
-        from dispatch.supervision.selectors import supervision_access
-
-        if supervision_access(request.user) is not None:
-            links.append(("maps:supervision", SUPERVISION_LABEL))
+    supervises = codes & {views.ROLE_SUPERVISOR, views.ROLE_HANDLER, views.ROLE_UNIT_ADMIN}
+    if supervises and supervision_access(request.user) is not None:
+        links.append(("maps:supervision", SUPERVISION_LABEL))
     # The reports page offers each of these what they may take (a unit: its own figures and cases).
     if codes & {views.ROLE_HANDLER, views.ROLE_UNIT_ADMIN, views.ROLE_DISPATCHER, views.ROLE_SUPERVISOR}:
         links.append(("maps:reports", REPORTS_LABEL))

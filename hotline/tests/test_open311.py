@@ -2,6 +2,9 @@
 
 Spec: http://wiki.open311.org/GeoReport_v2 — errors are a list of {code, description} (XML
 <errors><error>), with HTTP 400 for bad requests, 403 for a bad api_key and 404 for what is not there.
+
+One module, though long: it is the conformance list of one public interface, endpoint by endpoint,
+as a client implementer would read it.
 """
 
 from __future__ import annotations

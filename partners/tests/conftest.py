@@ -1,3 +1,5 @@
+"""Fixtures of the partners tests: a small geography, and the demo directory loaded once."""
+
 import pytest
 from django.db import transaction
 from django.test import override_settings

@@ -13,6 +13,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
+from grids.models import Grid
+from partners.models import Unit
+from partners.services import grid_workers_ensure, membership_ensure
+
 ROLES = ("agent", "gridworker", "handler", "dispatcher", "supervisor")
 
 
@@ -25,10 +29,6 @@ class Command(BaseCommand):
         parser.add_argument("--grid", help="grid code for a grid worker")
 
     def handle(self, *args, role: str, unit: int | None, grid: str | None, **options):
-        from grids.models import Grid
-        from partners.models import Unit
-        from partners.services import grid_workers_ensure, membership_ensure
-
         units = Unit.objects.filter(is_active=True).select_related("area")
         if unit is not None:
             chosen = units.filter(pk=unit).first()

@@ -12,6 +12,7 @@ new calendar (one `deadlines_recomputed` event per case that moved). docs/calend
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -33,8 +34,6 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, year: int | None, source: str, dry_run: bool, **options):
         try:
             if file == "-":
-                import sys
-
                 lines = sys.stdin.read().splitlines()
             else:
                 lines = Path(file).read_text(encoding="utf-8-sig").splitlines()
