@@ -22,7 +22,7 @@ from dispatch.api_errors import IDEMPOTENCY_HEADER, REFUSALS, refusal
 from dispatch.selectors import roles_of
 from dispatch.serializers_cases import paginated
 from grids import locator
-from grids.crs import to_wgs84
+from grids.points import CheckedPoint
 from hotline import classifier, gazetteer, selectors, services
 from hotline.models import PersonalDataAccess
 from hotline.privacy import record_access, sees_personal_data
@@ -162,8 +162,9 @@ class PlaceSuggestApi(APIView):
             return _invalid(params)
         v = params.validated_data
         if v["lon"] is not None:
-            wlon, wlat = to_wgs84(v["lon"], v["lat"], v["crs"])
-            found = locator.locate(wlon, wlat)
+            # The input serializer has checked the range; the point is converted once, here.
+            point = CheckedPoint.make(v["lon"], v["lat"], v["crs"])
+            found = locator.locate_point(point)
             location = None
             if found is not None:
                 location = {
@@ -177,7 +178,7 @@ class PlaceSuggestApi(APIView):
                 }
             results = [
                 {**p, "kind": "place", "code": "", "level": p["kind"], "address": "", "score": 0.0, "chain": []}
-                for p in gazetteer.nearby_places(wlon, wlat, limit=v["limit"])
+                for p in gazetteer.nearby_places(point.wgs84_lon, point.wgs84_lat, limit=v["limit"])
             ]
             return Response({"results": results, "location": location})
         candidates = gazetteer.search(v["q"], limit=v["limit"])

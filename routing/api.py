@@ -17,12 +17,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from grids.crs import CRS
 from grids.serializers import latitude_field, longitude_field
 from routing.models import Category
 from routing.router import RoutingError, route
 from routing.tables import tables
-
-CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 
 # --- GET /categories/ ----------------------------------------------------------------------------
 
@@ -92,7 +91,7 @@ class RoutePreviewInputSerializer(serializers.Serializer):
     category = serializers.CharField(max_length=16)
     lon = longitude_field(required=False)
     lat = latitude_field(required=False)
-    crs = serializers.ChoiceField(choices=CRS_CHOICES, default="wgs84")
+    crs = serializers.ChoiceField(choices=CRS, default="wgs84")
     grid = serializers.RegexField(r"^\d{15}$", required=False, max_length=15)
     urgency = serializers.ChoiceField(choices=Category.Urgency.choices, required=False)
 
