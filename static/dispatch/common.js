@@ -20,15 +20,21 @@ export function newKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+// The API answers in the page's language, whatever the browser itself prefers.
+function language() {
+  return document.documentElement.lang || "zh-hans";
+}
+
 export async function getJson(url) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  const headers = { Accept: "application/json", "Accept-Language": language() };
+  const response = await fetch(url, { credentials: "same-origin", headers });
   if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status });
   return response.json();
 }
 
 // POST a FormData with the session's CSRF token; resolves to {status, body} whatever the status.
 export async function postForm(url, form, { key } = {}) {
-  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+  const headers = { Accept: "application/json", "Accept-Language": language(), "X-CSRFToken": csrfToken() };
   if (key) headers["Idempotency-Key"] = key;
   const response = await fetch(url, { method: "POST", body: form, credentials: "same-origin", headers });
   let body = null;

@@ -101,3 +101,24 @@ def test_a_filed_case_appears_live_in_the_inbox_and_the_signature_reaches_the_ag
     # The one error is the browser's own note on the 409 provoked above.
     assert [e for e in inbox.errors if "status of 409" not in e] == []
     assert watcher.errors == []
+
+
+def test_the_inbox_speaks_the_pages_language_whatever_the_browser_prefers(world, handler_a, agent, open_page, api_post):
+    status, case = api_post(
+        "/api/v1/cases/",
+        {"category": "SJ0401", "description": "早市摊位占道", "lon": WEST_SOUTH[0], "lat": WEST_SOUTH[1]},
+        token=agent.token,
+        key="inbox-language-1",
+    )
+    assert status == 201, case
+    row = f"#inbox-rows tr[data-case='{case['id']}'] .status"
+
+    # A browser set to English, on the Chinese page: the list comes from the API in Chinese too.
+    chinese = open_page(handler_a, locale="en-US")
+    chinese.goto("/inbox/")
+    assert chinese.wait_for_selector(row).inner_text() == "已派单"
+
+    # The English page asks the API for English, whatever the browser says.
+    english = open_page(handler_a, locale="zh-CN")
+    english.goto("/en/inbox/")
+    assert english.wait_for_selector(row).inner_text() == "dispatched"
