@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/profile_intake.py [--posts 200] [--label after] [--no-write]
 
-Uses the database of DATABASE_URL (the demo, with the `agent` user). POSTs the same case as
+Uses bench/intake.py's own database (`<DATABASE_URL name>_intake`, made and loaded with the demo when
+missing), never the demo itself: the profiled cases would otherwise sit in handlers' inboxes. POSTs the same case as
 bench/intake.py (BJ0104 in 云岩区, an Idempotency-Key each) through the Django test client — the real
 middleware, authentication, view, services and after-commit publishing, no server:
 
@@ -88,6 +89,9 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=RESULTS, help="the RESULTS.md to write into")
     args = parser.parse_args()
 
+    from bench.intake import bench_database_url
+
+    os.environ["DATABASE_URL"] = bench_database_url(fresh=False)
     import django
 
     django.setup()
