@@ -18,12 +18,12 @@ Protocol (docs/live.md "Live protocol"):
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -31,6 +31,7 @@ from django.db import DatabaseError
 
 from dispatch.live import selectors
 from dispatch.live import status as live_status
+from dispatch.live.messages import socket_text
 from dispatch.parsers import JSONLimitError, loads_limited
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -47,8 +48,17 @@ def _read(func):
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def encode_json(cls, content) -> str:
-        # Chinese names as UTF-8 (3 bytes a character) rather than \u escapes (6 bytes).
-        return json.dumps(content, ensure_ascii=False)
+        return socket_text(content)
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels' own dispatch first closes stale database connections on the process's one sync
+        # thread: a thread hop per message per socket, queued behind every other socket's (half the
+        # server's time per delivered event, bench/RESULTS.md "live delivery"). This consumer reaches the
+        # database only through `_read`, whose threads close their connections themselves.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -115,13 +125,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def live_event(self, message: dict) -> None:
         """A case event from dispatch.live.publisher. Messages are handled one at a time, so live events that
-        arrive during a resume wait in this socket's queue and are checked against `sent` after it."""
+        arrive during a resume wait in this socket's queue and are checked against `sent` after it.
+
+        The message carries the socket's JSON already written (dispatch.live.messages), so a hundred
+        sockets hearing one event do not encode it a hundred times."""
         if not await self._recheck():
             return
         # An event goes to every group that may see it; `_deliver` drops the second copy by seq.
         if self.subscribed.isdisjoint(message["groups"]):
             return
-        await self._deliver(message["event"])
+        if self._first_time(message["seq"]):
+            await self.send(text_data=message["text"])
 
     async def live_alert(self, message: dict) -> None:
         """An early warning from maps.alerts: not a case event (no seq, never replayed), so it is
@@ -154,13 +168,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "resumed", "seq": last})
 
     async def _deliver(self, payload: dict) -> None:
-        seq = payload["seq"]
+        if self._first_time(payload["seq"]):
+            await self.send_json(payload)
+
+    def _first_time(self, seq: int) -> bool:
+        """Whether `seq` has not gone out on this socket yet; remembers it."""
         if seq in self.sent:
-            return
+            return False
         self.sent[seq] = None
         while len(self.sent) > max(1024, 2 * settings.LIVE_REPLAY_LIMIT):
             self.sent.popitem(last=False)
-        await self.send_json(payload)
+        return True
 
     async def _recheck(self, force: bool = False) -> bool:
         """Re-read the user's memberships when the last look is older than LIVE_RECHECK_SECONDS:

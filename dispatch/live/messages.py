@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from partners.privacy import mask_phones
@@ -35,7 +36,13 @@ def event_payload(event) -> dict[str, Any]:
     return payload
 
 
+def socket_text(payload: dict[str, Any]) -> str:
+    """`payload` as a socket receives it: Chinese as UTF-8 (3 bytes a character), not \\u escapes (6)."""
+    return json.dumps(payload, ensure_ascii=False)
+
+
 def channel_message(payload: dict[str, Any], groups: list[str]) -> dict[str, Any]:
-    """The channel-layer message that carries `payload` to `groups`."""
+    """The channel-layer message that carries `payload` to `groups`: its seq, and its socket JSON
+    written once here rather than by every socket that hears it."""
     # A socket re-checks `groups` against its user's current ones before it passes the event on.
-    return {"type": MESSAGE_TYPE, "event": payload, "groups": groups}
+    return {"type": MESSAGE_TYPE, "seq": payload["seq"], "text": socket_text(payload), "groups": groups}

@@ -4,6 +4,7 @@ the per-process cache and the coverage warning."""
 import ast
 import asyncio
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -279,9 +280,9 @@ def test_a_recomputed_case_is_published_live_to_its_units_group(w, django_captur
         finally:
             await layer.group_discard(group, channel)
 
-    message = async_to_sync(listen_while_editing)()
-    assert message["event"]["kind"] == "deadlines_recomputed"
-    assert message["event"]["case"] == case.pk
+    event = json.loads(async_to_sync(listen_while_editing)()["text"])
+    assert event["kind"] == "deadlines_recomputed"
+    assert event["case"] == case.pk
 
 
 # --- the admin ---------------------------------------------------------------------------------------

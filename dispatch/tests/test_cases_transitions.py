@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -373,9 +374,7 @@ def test_the_unit_working_the_original_hears_live_that_a_duplicate_joined_it(
         finally:
             await layer.group_discard(group, channel)
 
-    message = async_to_sync(merge_while_listening)()
-
-    event = message["event"]
+    event = json.loads(async_to_sync(merge_while_listening)()["text"])
     assert (event["case"], event["kind"]) == (original.id, "merged_in")
     assert event["seq"] == original.events.last().id
 

@@ -1,6 +1,7 @@
 """The SLA sweep: yellow, red and the automatic urge, each exactly once per assignment and level."""
 
 import asyncio
+import json
 import threading
 from datetime import timedelta
 
@@ -317,10 +318,10 @@ def test_sla_events_are_published_live_to_the_units_group(w, django_capture_on_c
         finally:
             await layer.group_discard(group, channel)
 
-    message = async_to_sync(listen_while_sweeping)()
-    assert message["event"]["kind"] == "sla_yellow"
-    assert message["event"]["case"] == case.pk
-    assert message["event"]["seq"] == events(case, "sla_yellow")[0].id
+    event = json.loads(async_to_sync(listen_while_sweeping)()["text"])
+    assert event["kind"] == "sla_yellow"
+    assert event["case"] == case.pk
+    assert event["seq"] == events(case, "sla_yellow")[0].id
 
 
 @pytest.mark.django_db(transaction=True)
