@@ -3,6 +3,11 @@
 Who hears what is `dispatch.live.groups`; what a socket receives is `dispatch.live.messages`. An event
 Redis cannot take at commit stays in the outbox for the relay (`dispatch.outbox`), which publishes
 through `publish_now_unsafe` here.
+
+An event published at commit is also noted in a Redis set (`PUBLISHED`), in the same MULTI as its
+PUBLISHes, and the relay clears the outbox rows of noted events in bulk: the request pays no
+statement of its own to clear its rows. A member names the event by seq and write time, so a set
+that outlives its database (a restore, a test database made anew) can never clear a stranger's row.
 """
 
 from __future__ import annotations
@@ -71,7 +76,8 @@ def _publish_pending(connection) -> None:
         read = {payload["seq"]: (payload, groups) for payload, groups in committed_messages(unknown)} if unknown else {}
         messages = [known.get(event_id) or read.get(event_id) for event_id in event_ids]
         event_ids = [event_id for event_id, message in zip(event_ids, messages, strict=True) if message]
-        publish_now_unsafe([m for m in messages if m])
+        if publish_now_unsafe([m for m in messages if m], note=True):
+            return  # noted in PUBLISHED: the relay clears their rows
     except Exception as exc:
         _trip_breaker()
         # Their outbox rows stay: the relay publishes them once Redis is back (dispatch.outbox).
@@ -94,24 +100,53 @@ def _trip_breaker() -> None:
     _redis_down_until = time.monotonic() + settings.LIVE_PUBLISH_BACKOFF_SECONDS
 
 
-def publish_now_unsafe(messages: list[tuple[dict[str, Any], list[str]]]) -> None:
-    """Send (payload, groups) pairs at once, committed or not: only for what is already committed."""
+# The Redis set of events published at commit whose outbox rows the relay has yet to clear, under the
+# channel layer's prefix; members are `published_member(payload)`.
+PUBLISHED = "live.published"
+
+
+def published_member(payload: dict[str, Any]) -> str:
+    """How PUBLISHED names an event: `<seq>@<its write time>`, as dispatch.outbox reads it back."""
+    return f"{payload['seq']}@{payload['at']}"
+
+
+def publish_now_unsafe(messages: list[tuple[dict[str, Any], list[str]]], *, note: bool = False) -> bool:
+    """Send (payload, groups) pairs at once, committed or not: only for what is already committed.
+
+    With `note`, the events also go into PUBLISHED in the same MULTI, so Redis holds the note only if
+    it took the PUBLISHes; returns whether it did (False: the caller clears their rows itself).
+    """
     layer = get_channel_layer()
     if layer is None or not messages:
-        return
+        return False
     redis_publisher = _redis_publisher()
     if redis_publisher is not None:
         client, prefix = redis_publisher
-        # One pipelined round trip from this thread. Going through the layer's async group_send would
-        # hop onto the server's event loop and wait there behind every socket's traffic.
-        pipe = client.pipeline(transaction=False)
+        # One round trip from this thread. Going through the layer's async group_send would hop onto
+        # the server's event loop and wait there behind every socket's traffic.
+        pipe = client.pipeline(transaction=note)
         for payload, groups in messages:
             data = layer.serialize(channel_message(payload, groups))
             for name in groups:
                 pipe.publish(f"{prefix}__group__{name}", data)
+        members = [published_member(payload) for payload, _groups in messages if payload.get("at")]
+        noted = note and len(members) == len(messages)
+        if noted:
+            pipe.sadd(prefix + PUBLISHED, *members)
         pipe.execute()
-        return
+        return noted
     async_to_sync(_send_all)(layer, messages)
+    return False
+
+
+def published_notes(limit: int) -> tuple[Any, str, list[bytes]] | None:
+    """(client, key, up to `limit` members) of PUBLISHED, or None when the layer has no such set."""
+    redis_publisher = _redis_publisher()
+    if redis_publisher is None:
+        return None
+    client, prefix = redis_publisher
+    key = prefix + PUBLISHED
+    return client, key, client.srandmember(key, limit)
 
 
 async def _send_all(layer, messages: list[tuple[dict[str, Any], list[str]]]) -> None:

@@ -87,11 +87,29 @@ def test_every_event_has_an_outbox_row_in_its_own_transaction_and_a_rollback_lea
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_published_event_leaves_the_outbox(open_case_at):
+def test_a_published_event_leaves_the_outbox_with_the_relays_next_run_without_being_sent_again(open_case_at):
     case = open_case_at()
     event = _comment(case)
-    assert not LiveOutbox.objects.filter(event_id=event.id).exists()
+    # Published at commit and noted in Redis; the row waits for the relay, which clears it unsent.
+    assert LiveOutbox.objects.filter(event_id=event.id).exists()
+    result = outbox.relay()
+    assert (result.cleared, result.events, result.pending_events) == (3, 0, 0)  # opened, dispatched, comment
     assert not LiveOutbox.objects.exists()
+    assert outbox.relay().cleared == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_note_naming_another_databases_event_clears_nothing(open_case_at, redis_switch, no_grace):
+    # Redis outlived the database: a note of an earlier event with the same seq but another write
+    # time. The row of this never-published event stays and the relay sends it.
+    redis_switch.down()
+    case = open_case_at()
+    redis_switch.back()
+    client, key, _members = publisher.published_notes(0)
+    seqs = list(case.events.values_list("id", flat=True))
+    client.sadd(key, *(f"{seq}@2020-01-01T00:00:00+08:00" for seq in seqs))
+    result = outbox.relay()
+    assert (result.cleared, result.events, result.pending_events) == (0, 2, 0)
 
 
 @pytest.mark.django_db(transaction=True)

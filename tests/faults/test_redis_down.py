@@ -54,7 +54,10 @@ def test_reports_and_sla_work_while_redis_is_down_are_saved_and_delivered_once_i
     assert swept.red == [Assignment.objects.get(case=late, role="lead").pk]
     health_status, health, _ = http("GET", f"{web.base}/healthz")
     assert health_status == 503 and "redis" in health["down"]
-    assert LiveOutbox.objects.count() == 2 * REPORTS_DURING_OUTAGE + 2  # opened + dispatched each; red, urged
+    # Opened + dispatched of each report, red and urged of the late case. (Rows of the first case's
+    # events, published and noted before the outage, may still wait for the relay to clear them.)
+    waiting = LiveOutbox.objects.filter(event_id__gt=seen_before)
+    assert waiting.count() == 2 * REPORTS_DURING_OUTAGE + 2
     assert TaskOutbox.objects.filter(enqueued_at__isnull=True).count() == 2  # the urge and the supervision notice
     wait_for(lambda: socket.of_type("status"), "the socket to hear the server is degraded", 30)
     assert socket.of_type("status")[0]["degraded"] == ["redis"]
