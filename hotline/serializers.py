@@ -7,7 +7,6 @@ inside what the caller said.
 
 from __future__ import annotations
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
@@ -18,6 +17,7 @@ from hotline.gazetteer import reason_text
 from hotline.models import Call, Callback
 from hotline.selectors import queue_calls
 from partners.privacy import mask_name, mask_phone, mask_phones
+from routing.interface import explain
 
 CRS = ("wgs84", "gcj02", "bd09")
 
@@ -158,12 +158,9 @@ class CallOutput(serializers.Serializer):
 def routing_summary(case: Case) -> str:
     """One sentence on where the case went and why, in the request's language."""
     routing = case.routing or {}
-    summary = (routing.get("explanation") or {}).get("summary")
-    if isinstance(summary, dict):
-        language = "en" if (translation.get_language() or "").startswith("en") else "zh-hans"
-        text = summary.get(language) or summary.get("zh-hans")
-        if text:
-            return text
+    text = explain(routing)
+    if text:
+        return text
     reason = routing.get("reason")
     lead = case.lead_unit.name if case.lead_unit_id else _("指挥中心")
     if reason == "no_location":

@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from grids.crs import CRS
+from grids.locator import locate_point
+from grids.points import CheckedPoint, PointError
 from grids.serializers import latitude_field, longitude_field
 from routing.models import Category
 from routing.router import RoutingError, route
@@ -178,14 +180,20 @@ class RoutePreviewApi(APIView):
         data = RoutePreviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        location = None
+        if "lon" in v:
+            # The point enters here once: checked, converted to WGS-84 and located, as a case's is.
+            try:
+                point = CheckedPoint.make(v["lon"], v["lat"], v["crs"])
+            except PointError as exc:
+                raise ValidationError(exc.messages()) from None
+            location = locate_point(point)
+            if location is None:
+                outside = _("该位置不在贵阳市范围内。")
+                raise ValidationError({"lon": [outside], "lat": [outside]})
         try:
             decision = route(
-                category=v["category"],
-                urgency=v.get("urgency") or "",
-                grid=v.get("grid"),
-                lon=v.get("lon"),
-                lat=v.get("lat"),
-                crs=v["crs"],
+                category=v["category"], urgency=v.get("urgency") or "", location=location, grid=v.get("grid")
             )
         except RoutingError as exc:
             fields = ("lon", "lat") if exc.field == "location" else (exc.field,)
