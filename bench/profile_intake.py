@@ -8,7 +8,8 @@ bench/intake.py (BJ0104 in 云岩区, an Idempotency-Key each) through the Djang
 middleware, authentication, view, services and after-commit publishing, no server:
 
 1. one POST under CaptureQueriesContext: every SQL statement, in order;
-2. `--posts` POSTs timed without a profiler: p50/p95;
+2. `--posts` POSTs timed without a profiler: p50/p95, and each statement's wall time (sending it to
+   its answer) averaged over them;
 3. the same POSTs under cProfile: the share of each step (authentication, idempotency, validation,
    locate + route, the case's writes, the 201 body, live publishing, rendering, the rest), scaled to
    the unprofiled p50, and the share spent waiting on PostgreSQL.
@@ -95,6 +96,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -127,12 +129,25 @@ def main() -> None:
 
     say(f"{args.posts} POSTs without a profiler")
     times, cpu = [], []
-    for n in range(args.posts):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        post(100 + n)
-        times.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - started_cpu)
+    # Wall time of each statement from sending it to its answer (BEGIN and COMMIT are not wrapped).
+    statement_seconds: dict[str, float] = {}
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            kind = _statement_kind(sql)
+            statement_seconds[kind] = statement_seconds.get(kind, 0.0) + time.perf_counter() - started
+
+    with connection.execute_wrapper(timed):
+        for n in range(args.posts):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            post(100 + n)
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
     p50, p95 = pct(times, 50) * 1000, pct(times, 95) * 1000
+    statement_ms = {kind: seconds / args.posts * 1000 for kind, seconds in statement_seconds.items()}
 
     say(f"{args.posts} POSTs under cProfile")
     profile = cProfile.Profile()
@@ -162,10 +177,13 @@ def main() -> None:
         "shares": shares,
         "waiting": waiting,
         "sql": statements,
+        "sql_ms": statement_ms,
+        "prepared": settings.DATABASE_PREPARED_STATEMENTS,
     }
     for label, share in shares.items():
         say(f"  {label}: {share * 100:.0f}% ≈ {share * p50:.1f} ms")
     say(f"  waiting on PostgreSQL: {waiting * 100:.0f}%")
+    say("  statements, ms each: " + ", ".join(f"{kind} {ms:.2f}" for kind, ms in statement_ms.items()))
     print(json.dumps({k: v for k, v in row.items() if k != "sql"}, ensure_ascii=False))
     if not args.no_write:
         write(row, args.results)
@@ -229,6 +247,10 @@ def write(row: dict, results: Path) -> None:
     lines.append("")
     for r in ordered:
         lines.append(f"Statements, {r['label']}: " + ", ".join(r["sql"]) + ".")
+        if r.get("sql_ms"):
+            prepared = "prepared statements on" if r.get("prepared") else "prepared statements off"
+            each = ", ".join(f"{kind} {ms:.2f}" for kind, ms in r["sql_ms"].items())
+            lines.append(f"Wall ms each per POST ({prepared}; BEGIN and COMMIT not timed): {each}.")
         lines.append("")
     lines.append(f"{marker}{json.dumps(rows, ensure_ascii=False)} -->")
     body = "\n".join(lines).rstrip() + "\n"

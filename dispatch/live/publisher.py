@@ -101,8 +101,8 @@ def _trip_breaker() -> None:
 
 
 # The Redis set of events published at commit whose outbox rows the relay has yet to clear, under the
-# channel layer's prefix; members are `published_member(payload)`.
-PUBLISHED = "live.published"
+# channel layer's prefix (as its groups are, `<prefix>__group__<name>`); members are `published_member(payload)`.
+PUBLISHED = "__live_published"
 
 
 def published_member(payload: dict[str, Any]) -> str:
