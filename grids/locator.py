@@ -29,6 +29,9 @@ The index is built lazily from PostGIS and rebuilt when the grids change in any 
 that version at most every ``settings.LOCATOR_CHECK_INTERVAL`` seconds. If Redis cannot be reached,
 the version falls back to a fingerprint of the tables (row count and latest ``updated_at``), so a
 Redis outage slows the check down but never breaks locating.
+
+One module, though long: the index, its lattice shortcut, the boundary flags and the freshness check
+answer one question together and are tested together against PostGIS (grids/tests/test_locator.py).
 """
 
 from __future__ import annotations
