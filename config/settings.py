@@ -258,11 +258,19 @@ if LIVE_STATUS_SECONDS <= 0:
 # LIVE_PUBLISH_BACKOFF_SECONDS.
 OUTBOX_RELAY_SECONDS = env_number("OUTBOX_RELAY_SECONDS", 2.0)
 OUTBOX_GRACE_SECONDS = env_number("OUTBOX_GRACE_SECONDS", 5.0)
+# A process that publishes at commit deletes the outbox rows of published events at most this often
+# (seconds): one statement for all of them, on one request in that while (dispatch/live/publisher.py).
+OUTBOX_CLEAR_SECONDS = env_number("OUTBOX_CLEAR_SECONDS", 2.0)
 OUTBOX_TASK_REDELIVER_SECONDS = env_number("OUTBOX_TASK_REDELIVER_SECONDS", 300.0)
 LIVE_PUBLISH_BACKOFF_SECONDS = env_number("LIVE_PUBLISH_BACKOFF_SECONDS", 5.0)
-if OUTBOX_RELAY_SECONDS <= 0 or OUTBOX_GRACE_SECONDS < 0 or OUTBOX_TASK_REDELIVER_SECONDS <= 0:
+if (
+    OUTBOX_RELAY_SECONDS <= 0
+    or OUTBOX_TASK_REDELIVER_SECONDS <= 0
+    or min(OUTBOX_GRACE_SECONDS, OUTBOX_CLEAR_SECONDS) < 0
+):
     raise ImproperlyConfigured(
-        "OUTBOX_RELAY_SECONDS and OUTBOX_TASK_REDELIVER_SECONDS must be positive, OUTBOX_GRACE_SECONDS 0 or more."
+        "OUTBOX_RELAY_SECONDS and OUTBOX_TASK_REDELIVER_SECONDS must be positive, "
+        "OUTBOX_GRACE_SECONDS and OUTBOX_CLEAR_SECONDS 0 or more."
     )
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)

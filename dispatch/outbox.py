@@ -2,10 +2,11 @@
 
 A case's transaction writes its events; a trigger writes a `LiveOutbox` row beside each one (see
 dispatch/models/outbox.py). After the commit the writing process publishes the events at once
-(`dispatch.live.publisher`) and notes them in Redis with the same MULTI; `relay()` (Celery beat, every
-OUTBOX_RELAY_SECONDS) first clears the rows of noted events in bulk. When the publish fails — Redis is
-down, the process died between commit and publish — nothing is noted, the rows stay, and the relay
-publishes them, oldest first, once Redis answers again. Sockets drop a second copy of an event by its seq, so
+(`dispatch.live.publisher`) and notes them in Redis with the same MULTI; the rows of noted events are
+deleted in bulk, now and then by the writing processes and on every run of `relay()` (Celery beat,
+every OUTBOX_RELAY_SECONDS). When the publish fails — Redis is down, the process died between commit
+and publish — nothing is noted, the rows stay, and the relay publishes them, oldest first, once Redis
+answers again. Sockets drop a second copy of an event by its seq, so
 the rare double publish (a slow inline publish overtaken by the relay) is never seen by a client.
 
 Celery tasks that a transaction wants run go the same way: `enqueue_on_commit` writes a `TaskOutbox`
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from dispatch.live import publisher
 from dispatch.live import selectors as live_selectors
-from dispatch.models import CaseEvent, LiveOutbox, TaskOutbox
+from dispatch.models import LiveOutbox, TaskOutbox
 
 logger = logging.getLogger(__name__)
 
@@ -54,36 +55,6 @@ class RelayResult:
 def _grace() -> dt.timedelta:
     # Younger rows are the writing process's to publish; the relay takes them only if they linger.
     return dt.timedelta(seconds=settings.OUTBOX_GRACE_SECONDS)
-
-
-# Clears the rows of the listed (seq, write time) pairs; a pair that names no event clears nothing.
-_CLEAR_NOTED_SQL = f"""
-DELETE FROM {LiveOutbox._meta.db_table} AS o
-USING {CaseEvent._meta.db_table} AS e, unnest(%s::bigint[], %s::timestamptz[]) AS noted(seq, at)
-WHERE o.event_id = noted.seq AND e.id = noted.seq AND e.at = noted.at
-"""
-
-
-def _clear_published(batch: int) -> int:
-    """Delete the outbox rows of events their writer published at commit (PUBLISHED in Redis)."""
-    cleared = 0
-    while True:
-        notes = publisher.published_notes(batch)
-        if notes is None or not notes[2]:
-            return cleared
-        client, key, members = notes
-        seqs, times = [], []
-        for member in members:
-            seq, _, at = member.decode().partition("@")
-            seqs.append(int(seq))
-            times.append(dt.datetime.fromisoformat(at))
-        with connection.cursor() as cursor:
-            cursor.execute(_CLEAR_NOTED_SQL, [seqs, times])
-            cleared += cursor.rowcount
-        # Only after the rows are gone: a note lost before that would leave its row to be sent twice.
-        client.srem(key, *members)
-        if len(members) < batch:
-            return cleared
 
 
 def _relay_events(batch: int, cutoff: dt.datetime) -> int:
@@ -137,7 +108,7 @@ def relay(*, batch: int = 500) -> RelayResult:
     result = RelayResult()
     cutoff = timezone.now() - _grace()
     try:
-        result.cleared = _clear_published(batch)
+        result.cleared = publisher.clear_published(batch)
         events = _relay_events(batch, cutoff)
         result.skipped = events < 0
         result.events = max(events, 0)

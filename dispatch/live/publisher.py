@@ -5,13 +5,16 @@ Redis cannot take at commit stays in the outbox for the relay (`dispatch.outbox`
 through `publish_now_unsafe` here.
 
 An event published at commit is also noted in a Redis set (`PUBLISHED`), in the same MULTI as its
-PUBLISHes, and the relay clears the outbox rows of noted events in bulk: the request pays no
-statement of its own to clear its rows. A member names the event by seq and write time, so a set
-that outlives its database (a restore, a test database made anew) can never clear a stranger's row.
+PUBLISHes, and the outbox rows of noted events are cleared in bulk (`clear_published`): by a writing
+process at most every OUTBOX_CLEAR_SECONDS, after one of its publishes, and by every relay run. So a
+request pays no statement of its own to clear its rows, and rows are cleared whether beat runs or
+not. A member names the event by seq and write time, so a set that outlives its database (a
+restore, a test database made anew) can never clear a stranger's row.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from typing import Any
@@ -26,6 +29,7 @@ from django.db import transaction
 from dispatch.live.groups import group_names_for_case
 from dispatch.live.messages import channel_message, event_payload
 from dispatch.live.selectors import committed_messages
+from dispatch.models import CaseEvent, LiveOutbox
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +81,8 @@ def _publish_pending(connection) -> None:
         messages = [known.get(event_id) or read.get(event_id) for event_id in event_ids]
         event_ids = [event_id for event_id, message in zip(event_ids, messages, strict=True) if message]
         if publish_now_unsafe([m for m in messages if m], note=True):
-            return  # noted in PUBLISHED: the relay clears their rows
+            _clear_now_and_then()
+            return
     except Exception as exc:
         _trip_breaker()
         # Their outbox rows stay: the relay publishes them once Redis is back (dispatch.outbox).
@@ -147,6 +152,56 @@ def published_notes(limit: int) -> tuple[Any, str, list[bytes]] | None:
     client, prefix = redis_publisher
     key = prefix + PUBLISHED
     return client, key, client.srandmember(key, limit)
+
+
+# Deletes the rows of the listed (seq, write time) pairs; a pair that names no event deletes nothing.
+_CLEAR_NOTED_SQL = f"""
+DELETE FROM {LiveOutbox._meta.db_table} AS o
+USING {CaseEvent._meta.db_table} AS e, unnest(%s::bigint[], %s::timestamptz[]) AS noted(seq, at)
+WHERE o.event_id = noted.seq AND e.id = noted.seq AND e.at = noted.at
+"""
+
+
+def clear_published(batch: int = 500, *, rounds: int | None = None) -> int:
+    """Delete the outbox rows of events noted in PUBLISHED, `batch` at a time (for `rounds` batches
+    at most, or until none is left), and drop their notes. Returns how many rows went."""
+    cleared, done = 0, 0
+    while rounds is None or done < rounds:
+        done += 1
+        notes = published_notes(batch)
+        if notes is None or not notes[2]:
+            break
+        client, key, members = notes
+        seqs, times = [], []
+        for member in members:
+            seq, _, at = member.decode().partition("@")
+            seqs.append(int(seq))
+            times.append(dt.datetime.fromisoformat(at))
+        with default_connection.cursor() as cursor:
+            cursor.execute(_CLEAR_NOTED_SQL, [seqs, times])
+            cleared += cursor.rowcount
+        # Only after the rows are gone: a note lost before that would leave its row to be sent twice.
+        client.srem(key, *members)
+        if len(members) < batch:
+            break
+    return cleared
+
+
+_next_clear = 0.0
+
+
+def _clear_now_and_then() -> None:
+    """After a publish, clear the noted rows if this process has not for OUTBOX_CLEAR_SECONDS: one
+    request in that while pays the statement for all (the relay clears too, but beat may be away)."""
+    global _next_clear
+    now = time.monotonic()
+    if now < _next_clear:
+        return
+    _next_clear = now + settings.OUTBOX_CLEAR_SECONDS
+    try:
+        clear_published(rounds=1)
+    except Exception:
+        logger.warning("live: could not clear the outbox rows of published events; the relay will", exc_info=True)
 
 
 async def _send_all(layer, messages: list[tuple[dict[str, Any], list[str]]]) -> None:

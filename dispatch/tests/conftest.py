@@ -26,6 +26,7 @@ from django.contrib.gis.geos import Point
 from PIL import Image
 
 from dispatch import services
+from dispatch.live import publisher
 from dispatch.models import Case
 from grids import locator
 from grids.models import Area, Grid
@@ -218,3 +219,16 @@ def celery_eager():
     current_app.conf.task_always_eager = current_app.conf.task_eager_propagates = True
     yield
     current_app.conf.task_always_eager, current_app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
+def writers_clear_every(settings):
+    """`writers_clear_every(seconds)`: how often a writing process clears the outbox rows of what it
+    published (dispatch.live.publisher), counted from its next publish."""
+
+    def set_to(seconds: float) -> None:
+        settings.OUTBOX_CLEAR_SECONDS = seconds
+        publisher._next_clear = 0.0
+
+    yield set_to
+    publisher._next_clear = 0.0

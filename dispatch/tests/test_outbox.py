@@ -87,21 +87,38 @@ def test_every_event_has_an_outbox_row_in_its_own_transaction_and_a_rollback_lea
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_published_event_leaves_the_outbox_with_the_relays_next_run_without_being_sent_again(open_case_at):
-    case = open_case_at()
-    event = _comment(case)
-    # Published at commit and noted in Redis; the row waits for the relay, which clears it unsent.
-    assert LiveOutbox.objects.filter(event_id=event.id).exists()
-    result = outbox.relay()
-    assert (result.cleared, result.events, result.pending_events) == (3, 0, 0)  # opened, dispatched, comment
-    assert not LiveOutbox.objects.exists()
-    assert outbox.relay().cleared == 0
+def test_the_writer_clears_the_rows_of_what_it_published_now_and_then(open_case_at, writers_clear_every):
+    writers_clear_every(3600)
+    case = open_case_at()  # its publish clears (the first of the hour), then the clock starts
+    first = _comment(case)
+    second = _comment(case)
+    # Published at commit and noted in Redis: the rows wait for the next clear.
+    assert set(LiveOutbox.objects.values_list("event_id", flat=True)) == {first.id, second.id}
+
+    writers_clear_every(0)
+    third = _comment(case)
+    assert not LiveOutbox.objects.exists(), third
+    assert outbox.relay().cleared == 0  # nothing left, nothing sent again
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_note_naming_another_databases_event_clears_nothing(open_case_at, redis_switch, no_grace):
+def test_the_relay_clears_published_rows_without_sending_them_again(open_case_at, writers_clear_every):
+    writers_clear_every(3600)
+    case = open_case_at()
+    _comment(case)
+    _comment(case)
+    result = outbox.relay()
+    assert (result.cleared, result.events, result.pending_events) == (2, 0, 0)
+    assert not LiveOutbox.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_note_naming_another_databases_event_clears_nothing(
+    open_case_at, redis_switch, no_grace, writers_clear_every
+):
     # Redis outlived the database: a note of an earlier event with the same seq but another write
     # time. The row of this never-published event stays and the relay sends it.
+    writers_clear_every(3600)
     redis_switch.down()
     case = open_case_at()
     redis_switch.back()
