@@ -64,8 +64,15 @@ class Case(models.Model):
     community_code = models.CharField(_("社区"), max_length=12, blank=True)
     street_code = models.CharField(_("街道"), max_length=9, blank=True)
     district_code = models.CharField(_("区县"), max_length=6, blank=True)
+    # No index of its own: case_lead_status (lead_unit, status) serves every lookup by lead unit.
     lead_unit = models.ForeignKey(
-        "partners.Unit", models.PROTECT, null=True, blank=True, related_name="led_cases", verbose_name=_("主办单位")
+        "partners.Unit",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_cases",
+        verbose_name=_("主办单位"),
+        db_index=False,
     )
     needs_review = models.BooleanField(_("需人工复核"), default=False)
     routing = models.JSONField(_("路由说明"), default=dict, blank=True)
@@ -138,8 +145,14 @@ class Assignment(models.Model):
     ACTIVE = frozenset({Status.DISPATCHED, Status.SIGNED, Status.REPLIED, Status.REWORK})
 
     case = models.ForeignKey(Case, models.CASCADE, related_name="assignments")
-    unit = models.ForeignKey("partners.Unit", models.PROTECT, null=True, blank=True, related_name="assignments")
-    partner = models.ForeignKey("partners.Partner", models.PROTECT, null=True, blank=True, related_name="assignments")
+    # unit and partner have no index of their own: assignment_unit_status and assignment_partner_status
+    # lead with them.
+    unit = models.ForeignKey(
+        "partners.Unit", models.PROTECT, null=True, blank=True, related_name="assignments", db_index=False
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", models.PROTECT, null=True, blank=True, related_name="assignments", db_index=False
+    )
     role = models.CharField(_("角色"), max_length=12, choices=Role.choices)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DISPATCHED)
     dispatched_at = models.DateTimeField(_("派单时间"))
@@ -227,7 +240,8 @@ class CaseEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     # PROTECT everywhere: deleting a case or a user must never need to touch the log.
-    case = models.ForeignKey(Case, models.PROTECT, related_name="events")
+    # No index of its own: caseevent_case_seq (case, id) leads with it.
+    case = models.ForeignKey(Case, models.PROTECT, related_name="events", db_index=False)
     kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="case_events"
@@ -284,7 +298,8 @@ class IdempotencyKey(models.Model):
         IN_FLIGHT = "in_flight", _("处理中")
         DONE = "done", _("已完成")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="idempotency_keys")
+    # No index of its own: the unique (user, key) constraint leads with it.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="idempotency_keys", db_index=False)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     state = models.CharField(max_length=10, choices=State.choices, default=State.IN_FLIGHT)
