@@ -291,9 +291,10 @@ async def test_an_event_carries_no_personal_data(world):
         "grid": "520102001001001",
         "district": "520102",
     }
-    # Neither the note nor any piece of the number (the event's `at` may hold any digits).
-    text = json.dumps({k: v for k, v in event.items() if k != "at"}, ensure_ascii=False)
-    assert "请联系" not in text and "138" not in text and "5678" not in text
+    # Neither the note nor a piece of the number in any text of it (ids and `at` are any digits).
+    texts = [v for k, v in event.items() if isinstance(v, str) and k != "at"]
+    texts += [v for part in event.values() if isinstance(part, dict) for v in part.values() if isinstance(v, str)]
+    assert not [t for t in texts if "请联系" in t or "138" in t or "5678" in t], texts
     await socket.disconnect()
 
 
