@@ -105,13 +105,13 @@ def _trip_breaker() -> None:
     _redis_down_until = time.monotonic() + settings.LIVE_PUBLISH_BACKOFF_SECONDS
 
 
-# The Redis set of events published at commit whose outbox rows the relay has yet to clear, under the
-# channel layer's prefix (as its groups are, `<prefix>__group__<name>`); members are `published_member(payload)`.
+# The Redis set of events published at commit whose outbox rows are not cleared yet, under the channel
+# layer's prefix (as its groups are, `<prefix>__group__<name>`); members are `published_member(payload)`.
 PUBLISHED = "__live_published"
 
 
 def published_member(payload: dict[str, Any]) -> str:
-    """How PUBLISHED names an event: `<seq>@<its write time>`, as dispatch.outbox reads it back."""
+    """How PUBLISHED names an event: `<seq>@<its write time>`, as `clear_published` reads it back."""
     return f"{payload['seq']}@{payload['at']}"
 
 
