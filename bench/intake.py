@@ -15,7 +15,8 @@ bench-only URL, each keeping a psycopg pool of `--pool` connections; the client 
    routes to 云岩区城市管理局) as fast as the servers answer: cases/s, p50/p95 latency. Then the same
    client, connections and duration against POST /bench/insert/, a bare Django view doing one INSERT.
 2. Push: `--sockets` websockets open over both servers (handlers of every unit, dispatchers,
-   supervisors, 10 handlers of 云岩区城市管理局 whose sockets are watched), then cases are POSTed at
+   supervisors, 10 handlers of 云岩区城市管理局 whose sockets are watched; all but the watched ten are
+   held and drained by a second client process, as other people's browsers), then cases are POSTed at
    `--rate` per second for `--seconds` (open loop): each POST's latency, and the time from sending the
    POST to the `dispatched` event arriving on a watched handler's socket (p50/p99); then probe events
    published as dispatch.live publishes (the delivery half alone), next to a bare Redis PUBLISH →
@@ -42,6 +43,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -431,40 +433,79 @@ async def close_sockets(sockets: list[tuple[str, object]]) -> None:
         await asyncio.gather(*(one(ws) for _, ws in sockets[start : start + 500]))
 
 
+def crowd_main(tokens: list[str], ports: list[int], conn) -> None:
+    """A second client process holding every socket but the watched ones, as other people's browsers:
+    opens them, says how many, drains them until told to stop, then says how many messages it read."""
+    asyncio.run(_crowd(tokens, ports, conn))
+
+
+async def _crowd(tokens: list[str], ports: list[int], conn) -> None:
+    sockets = await open_sockets(tokens, ports)
+    received = {"messages": 0}
+
+    async def drain(ws) -> None:
+        with contextlib.suppress(Exception):  # the socket closing at the end
+            async for _raw in ws:
+                received["messages"] += 1
+
+    tasks = [asyncio.ensure_future(drain(ws)) for _, ws in sockets]
+    conn.send(len(sockets))
+    await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+    for task in tasks:
+        task.cancel()
+    await close_sockets(sockets)
+    conn.send(received["messages"])
+
+
 async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: int) -> dict:
     people = setup["people"]
     watched_tokens = people["watched"]
-    tokens = list(watched_tokens)
-    tokens += [people["supervisor"]] * SUPERVISOR_SOCKETS + [people["dispatcher"]] * DISPATCHER_SOCKETS
+    crowd_tokens = [people["supervisor"]] * SUPERVISOR_SOCKETS + [people["dispatcher"]] * DISPATCHER_SOCKETS
     others = people["others"]
-    while len(tokens) < total_sockets:
-        tokens.append(others[(len(tokens)) % len(others)])
-    say(f"push: opening {len(tokens)} sockets over both servers")
-    sockets = await open_sockets(tokens, list(PORTS))
-    watched = [ws for token, ws in sockets if token in set(watched_tokens)]
+    while len(watched_tokens) + len(crowd_tokens) < total_sockets:
+        crowd_tokens.append(others[len(crowd_tokens) % len(others)])
+    loop = asyncio.get_running_loop()
+    # The crowd lives in a process of its own: in this one, the watched sockets' frames would queue
+    # behind the crowd's in one event loop, a wait no handler's browser has.
+    context = multiprocessing.get_context("spawn")
+    here, there = context.Pipe()
+    crowd = context.Process(target=crowd_main, args=(crowd_tokens, list(PORTS), there), daemon=True)
+    say(f"push: opening {len(crowd_tokens)} sockets in a second client process and {len(watched_tokens)} here")
+    crowd.start()
+    try:
+        return await _push(setup, seconds, rate, watched_tokens, crowd, here, loop)
+    finally:
+        if crowd.is_alive():
+            crowd.terminate()
+        crowd.join(10)
+
+
+async def _push(setup: dict, seconds: float, rate: float, watched_tokens, crowd, here, loop) -> dict:
+    people = setup["people"]
+    crowd_open = await loop.run_in_executor(None, here.recv)
+    sockets = await open_sockets(watched_tokens, list(PORTS))
+    watched = [ws for _token, ws in sockets]
+    say(f"push: {crowd_open + len(sockets)} sockets open")
 
     arrivals: dict[int, list[float]] = {}
     # Event written (CaseEvent.at, inside the transaction) → on the socket: the push path alone.
     push_path: list[float] = []
     probes: list[float] = []
-    drained = {"other": 0}
 
-    async def listen(ws, record: bool) -> None:
+    async def listen(ws) -> None:
         try:
             async for raw in ws:
                 now = time.perf_counter()
                 event = json.loads(raw)
-                if record and event.get("kind") == "bench-probe":
+                if event.get("kind") == "bench-probe":
                     probes.append(time.time() - event["sent"])
-                elif record and event.get("type") == "event" and event.get("kind") == "dispatched":
+                elif event.get("type") == "event" and event.get("kind") == "dispatched":
                     arrivals.setdefault(event["case"], []).append(now)
                     push_path.append(time.time() - dt.datetime.fromisoformat(event["at"]).timestamp())
-                elif not record:
-                    drained["other"] += 1
         except Exception:  # the socket closing at the end
             return
 
-    listeners = [asyncio.ensure_future(listen(ws, ws in watched)) for _, ws in sockets]
+    listeners = [asyncio.ensure_future(listen(ws)) for ws in watched]
     sent: dict[int, float] = {}
     post_latencies: list[float] = []
     refused: dict[int, int] = {}
@@ -512,10 +553,16 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
     # pipelined PUBLISH per group of a case of the watched unit), the servers deliver to the sockets.
     from dispatch import live
     from dispatch.live import publisher
+    from dispatch.live.groups import delivery_order
 
     probe_groups = [live.group_name(live.ALL), live.group_name(live.UNIT, setup["lead"]["id"])]
-    probe_groups.append(live.group_name(live.DISTRICT, DISTRICT))
-    loop = asyncio.get_running_loop()
+    probe_groups = delivery_order([*probe_groups, live.group_name(live.DISTRICT, DISTRICT)])
+
+    def publish_probe(n: int) -> None:
+        # Stamped on the publishing thread just before it publishes, as the bare Redis probe is.
+        probe = {"type": "event", "kind": "bench-probe", "seq": 10**15 + n, "sent": time.time()}
+        publisher.publish_now_unsafe([(probe, probe_groups)])
+
     probe_count = int(min(seconds, 10) * rate)
     say(f"push: {probe_count} published probes at {rate:g}/s, no HTTP")
     started = time.perf_counter()
@@ -523,8 +570,7 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
         delay = started + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        probe = {"type": "event", "kind": "bench-probe", "seq": 10**15 + n, "sent": time.time()}
-        await loop.run_in_executor(None, publisher.publish_now_unsafe, [(probe, probe_groups)])
+        await loop.run_in_executor(None, publish_probe, n)
     deadline = time.perf_counter() + 5
     while time.perf_counter() < deadline and len(probes) < probe_count * len(watched):
         await asyncio.sleep(0.05)
@@ -534,9 +580,12 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
     for task in listeners:
         task.cancel()
     await close_sockets(sockets)
+    here.send("stop")
+    crowd_messages = await loop.run_in_executor(None, here.recv)
+    crowd.join(30)
     return {
         "rate": rate,
-        "sockets": len(sockets),
+        "sockets": crowd_open + len(sockets),
         "watched": len(watched),
         "cases": len(sent),
         "refused": refused,
@@ -550,7 +599,7 @@ async def push_latency(setup: dict, seconds: float, rate: float, total_sockets: 
         "probes": len(probes),
         "probe_p50_ms": pct(probes, 50) * 1000,
         "probe_p99_ms": pct(probes, 99) * 1000,
-        "other_messages": drained["other"],
+        "crowd_messages": crowd_messages,
     }
 
 
@@ -750,12 +799,15 @@ def report(results: dict, args, lead: dict) -> list[str]:
         f"{i['bare']['p50_ms']:.1f} ms / p95 {i['bare']['p95_ms']:.1f} ms.",
         "",
         f"Push: {p['sockets']} sockets open over both servers ({p['watched']} watched handler sockets of "
-        f"{lead['name']}, {SUPERVISOR_SOCKETS} supervisor, {DISPATCHER_SOCKETS} dispatcher, the rest handlers of "
-        f"other units); cases POSTed for {args.seconds:g} s at a fixed rate (open loop). POST → event: from sending "
-        "the POST to the `dispatched` event on a watched socket (includes the whole request); written → socket: "
-        "from the event's `at` (set inside the transaction) to the socket (rest of the request's transaction, "
-        "commit, publish, Redis, consumer); publish → socket: the bench process publishes probe events the way "
-        "`dispatch.live` does after a commit, without any HTTP traffic (the delivery half alone).",
+        f"{lead['name']} in the bench process; {SUPERVISOR_SOCKETS} supervisor, {DISPATCHER_SOCKETS} dispatcher "
+        "and the rest handlers of other units in a second client process, which drains them, so the watched "
+        "sockets' frames do not queue behind theirs in one event loop); cases POSTed for "
+        f"{args.seconds:g} s at a fixed rate (open loop). POST → event: from sending the POST to the "
+        "`dispatched` event on a watched socket (includes the whole request); written → socket: from the "
+        "event's `at` (set inside the transaction) to the socket (rest of the request's transaction, commit, "
+        "publish, Redis, consumer); publish → socket: the bench process publishes probe events the way "
+        "`dispatch.live` does after a commit, without any HTTP traffic (the delivery half alone), each stamped "
+        "on the publishing thread just before it is published, as the bare Redis probe is.",
         "",
         "| rate /s | cases | refused | POST p95 ms | deliveries | missing | POST → event p50/p99 ms "
         "| written → socket p50/p99 ms | publish → socket p50/p99 ms |",

@@ -130,6 +130,41 @@ def _reserve(request: Request, key: str, digest: str) -> tuple[int | None, Respo
     return existing.pk, None
 
 
+_DONE_SQL = f"""
+UPDATE {IdempotencyKey._meta.db_table}
+SET state = %s, status_code = %s, response = %s::jsonb, completed_at = %s
+WHERE id = %s
+"""
+
+
+class _AlreadyRendered(JSONRenderer):
+    """Hands out JSON rendered earlier, for the same data."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return self.content
+
+
+class _StoredResponse(Response):
+    """The work's answer, its JSON rendered once: to store on the key and, when plain JSON is what the
+    client takes, to send. Another renderer (the browsable API, Open311's XML, an indent) renders it
+    again from the same data."""
+
+    def __init__(self, answer: Response, content: bytes) -> None:
+        headers = {name: value for name, value in answer.items() if name.lower() != "content-type"}
+        super().__init__(answer.data, status=answer.status_code, headers=headers)
+        self.stored_content = content
+
+    @property
+    def rendered_content(self):
+        renderer = getattr(self, "accepted_renderer", None)
+        if type(renderer) is JSONRenderer and "indent" not in (getattr(self, "accepted_media_type", "") or ""):
+            self.accepted_renderer = _AlreadyRendered(self.stored_content)
+        return super().rendered_content
+
+
 def run(request: Request, work: Callable[[], Response]) -> Response:
     """Run `work` (which returns a DRF Response) under the request's Idempotency-Key, if it sent one."""
     key = request.headers.get(HEADER)
@@ -147,14 +182,13 @@ def run(request: Request, work: Callable[[], Response]) -> Response:
             return answer
         response = work()
         if status.is_success(response.status_code):
-            body = json.loads(JSONRenderer().render(response.data) or b"null")
-            IdempotencyKey.objects.filter(pk=reservation).update(
-                state=IdempotencyKey.State.DONE,
-                status_code=response.status_code,
-                response=body,
-                completed_at=timezone.now(),
-            )
-            return response
+            content = JSONRenderer().render(response.data) or b"null"
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _DONE_SQL,
+                    [IdempotencyKey.State.DONE, response.status_code, content.decode(), timezone.now(), reservation],
+                )
+            return _StoredResponse(response, content)
         # A refusal changed nothing: roll back, reservation included, so a corrected retry may use it.
         transaction.set_rollback(True)
         return response

@@ -12,6 +12,8 @@ Groups are narrow on purpose — a group send reaches exactly the sockets that m
     live.grid.<code>      grid workers of the case's grid
     live.source.hotline   12345 agents (any agent may make the callback on any hotline case)
     live.user.<id>        the person who reported the case
+
+A case's groups are published in `delivery_order`: those who must act on it first.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ DISTRICT = "district"
 USER = "user"
 SOURCE = "source"
 _SCOPES = frozenset({ALL, UNIT, PARTNER, GRID, DISTRICT, USER, SOURCE})
+# A PUBLISH per group, and every server hands each one to its sockets in turn: the units and partners
+# the case is assigned to (whose signing clock runs) hear first, then its reporter and the grid, the
+# hotline and the district who follow it, and the city-wide watchers last.
+_DELIVERY_RANK = {UNIT: 0, PARTNER: 0, USER: 1, GRID: 2, SOURCE: 3, DISTRICT: 4, ALL: 5}
 
 
 def group_name(scope: str, key: object = None) -> str:
@@ -40,8 +46,14 @@ def group_name(scope: str, key: object = None) -> str:
     return f"live.{scope}.{key}"
 
 
+def delivery_order(names) -> list[str]:
+    """`names` with those who must act first (then by name, so the order is always the same)."""
+    return sorted(names, key=lambda name: (_DELIVERY_RANK[name.split(".")[1]], name))
+
+
 def group_names_for_case(case, active_assignments: list[tuple[int | None, int | None]] | None = None) -> list[str]:
-    """Every group whose members may see `case` — the rule of `dispatch.selectors.visible_cases`.
+    """Every group whose members may see `case` — the rule of `dispatch.selectors.visible_cases` —
+    in `delivery_order`.
 
     `active_assignments` — (unit_id, partner_id) of the case's active assignments — saves a query
     when the caller has them already.
@@ -65,7 +77,7 @@ def group_names_for_case(case, active_assignments: list[tuple[int | None, int | 
             names.add(group_name(UNIT, unit_id))
         if partner_id:
             names.add(group_name(PARTNER, partner_id))
-    return sorted(names)
+    return delivery_order(names)
 
 
 def group_names_for_user(user) -> list[str]:

@@ -34,6 +34,22 @@ def test_the_same_key_and_body_return_the_first_response_and_make_one_case(api, 
 
 
 @pytest.mark.django_db
+def test_the_first_answer_is_stored_as_sent_and_other_formats_still_render(api, world, agent):
+    client = api(agent)
+    first = post(client, "k-1")
+    stored = IdempotencyKey.objects.get(key="k-1")
+    assert first["Content-Type"] == "application/json"
+    assert stored.response == first.json()
+    assert stored.status_code == 201
+
+    # A request asking for indented JSON gets it; the key stores the same data.
+    indented = post(client, "k-2", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 201
+    assert indented.content.decode().startswith('{\n  "id": ')
+    assert indented.json() == IdempotencyKey.objects.get(key="k-2").response
+
+
+@pytest.mark.django_db
 def test_the_same_key_with_a_different_body_is_refused_with_422(api, world, agent):
     client = api(agent)
     post(client, "k-1")

@@ -374,6 +374,17 @@ async def test_the_live_groups_follow_the_visibility_rule(world):
     await compare()
 
 
+async def test_the_units_on_a_case_are_published_to_before_the_city_wide_watchers(world):
+    @database_sync_to_async
+    def names() -> list[str]:
+        return groups.group_names_for_case(world.case_a)
+
+    published = await names()
+    assert published[0] == groups.group_name(groups.UNIT, world.unit_a.pk)
+    assert published[-1] == groups.group_name(groups.ALL)
+    assert published.index(groups.group_name(groups.DISTRICT, world.case_a.district_code)) > 0
+
+
 # --- reconnecting --------------------------------------------------------------------------------
 
 
