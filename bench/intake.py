@@ -653,10 +653,64 @@ async def idle_memory(setup: dict, servers: Servers, count: int) -> dict:
     return {"sockets": len(sockets), "before_mib": before, "after_mib": after}
 
 
+# --- where the CPU goes ------------------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process of this machine so far; None when it is not here."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuAccount:
+    """CPU seconds of each side of a phase: the two servers, the PostgreSQL backends serving the bench
+    database, the Redis server, this client. Read from /proc, so PostgreSQL and Redis count only when
+    they run on this machine (they do, on 127.0.0.1); a backend that starts mid-phase counts whole."""
+
+    def __init__(self, servers: Servers, redis_url: str) -> None:
+        self.servers = servers
+        self.redis_url = redis_url
+
+    def _pids(self) -> dict[str, list[int]]:
+        import redis
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            backends = [row[0] for row in cursor.fetchall()]
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            redis_pid = int(client.info("server")["process_id"])
+        finally:
+            client.close()
+        return {
+            "servers": [proc.pid for proc in self.servers.procs],
+            "postgres": backends,
+            "redis": [redis_pid],
+            "client": [os.getpid()],
+        }
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        return {
+            side: {pid: seconds for pid in pids if (seconds := _cpu_seconds(pid)) is not None}
+            for side, pids in self._pids().items()
+        }
+
+    @staticmethod
+    def spent(before: dict, after: dict) -> dict[str, float]:
+        """CPU seconds of each side between two snapshots."""
+        return {side: sum(t - before[side].get(pid, 0.0) for pid, t in after[side].items()) for side in after}
+
+
 # --- the run -----------------------------------------------------------------------------------------
 
 
-async def intake(setup: dict, args) -> tuple[dict, dict]:
+async def intake(setup: dict, args, cpu: CpuAccount) -> tuple[dict, dict]:
     """Closed-loop cases, then the bare INSERT view, against the running servers."""
     people, points = setup["people"], setup["points"]
 
@@ -672,14 +726,18 @@ async def intake(setup: dict, args) -> tuple[dict, dict]:
     await closed_loop("warm-up", bare, 1, len(PORTS) * 2)
 
     say(f"intake: POST /api/v1/cases/ for {args.seconds:g} s over {args.concurrency} connections")
+    before = await asyncio.to_thread(cpu.snapshot)
     cases = await closed_loop("cases", case, args.seconds, args.concurrency)
+    middle = await asyncio.to_thread(cpu.snapshot)
     say(f"intake: POST /bench/insert/ for {args.seconds:g} s over {args.concurrency} connections")
     floor = await closed_loop("bare insert", bare, args.seconds, args.concurrency)
+    after = await asyncio.to_thread(cpu.snapshot)
+    cases["cpu"], floor["cpu"] = cpu.spent(before, middle), cpu.spent(middle, after)
     return cases, floor
 
 
 async def measure(setup: dict, servers: Servers, args, redis_url: str) -> dict:
-    cases, floor = await intake(setup, args)
+    cases, floor = await intake(setup, args, CpuAccount(servers, redis_url))
 
     say(f"redis: PUBLISH → subscriber at {args.rate:g}/s for {min(args.seconds, 10):g} s")
     redis_rtt = await redis_round_trip(redis_url, min(args.seconds, 10), args.rate)
@@ -733,6 +791,28 @@ def summary(results: dict) -> dict:
 
 def _cell(value, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def cpu_lines(cases: dict, floor: dict) -> list[str]:
+    """Who spent the CPU of one request in each intake phase (ms of CPU per request served)."""
+    if "cpu" not in cases:
+        return []
+    sides = ["servers", "postgres", "redis", "client"]
+    names = {"servers": "both servers", "postgres": "PostgreSQL", "redis": "Redis", "client": "this client"}
+
+    def row(label: str, phase: dict) -> str:
+        per = {side: phase["cpu"].get(side, 0.0) * 1000 / max(1, phase["done"]) for side in sides}
+        return f"| {label} | " + " | ".join(f"{per[side]:.2f}" for side in sides) + f" | {sum(per.values()):.2f} |"
+
+    return [
+        "CPU per request served in each phase (ms; from /proc, the PostgreSQL backends of the bench database):",
+        "",
+        "| phase | " + " | ".join(names[side] for side in sides) + " | all |",
+        "|---|" + "---:|" * (len(sides) + 1),
+        row("POST /api/v1/cases/", cases),
+        row("POST /bench/insert/", floor),
+        "",
+    ]
 
 
 def report(results: dict, args, lead: dict) -> list[str]:
@@ -794,6 +874,7 @@ def report(results: dict, args, lead: dict) -> list[str]:
         f"| POST /bench/insert/ (bare view, one INSERT) | {f['done']} | {sum(f['errors'].values())} | "
         f"{f['per_s']:.0f} | {f['p50_ms']:.1f} | {f['p95_ms']:.1f} | {f['p99_ms']:.1f} |",
         "",
+        *cpu_lines(c, f),
         "The same POSTs one at a time inside the bench process (Django test client; no server, no concurrency): "
         f"case p50 {i['cases']['p50_ms']:.1f} ms / p95 {i['cases']['p95_ms']:.1f} ms; bare insert p50 "
         f"{i['bare']['p50_ms']:.1f} ms / p95 {i['bare']['p95_ms']:.1f} ms.",
