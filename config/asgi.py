@@ -68,4 +68,7 @@ class OriginOrTokenValidator:
 # Origin first, then who: the session cookie, overridden by ?token= when one is given.
 websocket_app = OriginOrTokenValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})
+from config import warm  # noqa: E402
+
+# Lifespan: the server warms its indexes in the background once it is up (config/warm.py).
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app, "lifespan": warm.lifespan})
