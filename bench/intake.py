@@ -665,6 +665,12 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def stolen_seconds() -> float:
+    """CPU seconds the hypervisor has taken from this machine so far (all cores; 0 on bare metal)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 class CpuAccount:
     """CPU seconds of each side of a phase: the two servers, the PostgreSQL backends serving the bench
     database, the Redis server, this client. Read from /proc, so PostgreSQL and Redis count only when
@@ -696,10 +702,13 @@ class CpuAccount:
         }
 
     def snapshot(self) -> dict[str, dict[int, float]]:
-        return {
+        taken = {
             side: {pid: seconds for pid in pids if (seconds := _cpu_seconds(pid)) is not None}
             for side, pids in self._pids().items()
         }
+        # Machine-wide: time the hypervisor gave this machine's cores to someone else.
+        taken["stolen"] = {0: stolen_seconds()}
+        return taken
 
     @staticmethod
     def spent(before: dict, after: dict) -> dict[str, float]:
@@ -799,16 +808,19 @@ def cpu_lines(cases: dict, floor: dict) -> list[str]:
         return []
     sides = ["servers", "postgres", "redis", "client"]
     names = {"servers": "both servers", "postgres": "PostgreSQL", "redis": "Redis", "client": "this client"}
+    names["stolen"] = "stolen by the host (not in all)"
 
     def row(label: str, phase: dict) -> str:
-        per = {side: phase["cpu"].get(side, 0.0) * 1000 / max(1, phase["done"]) for side in sides}
-        return f"| {label} | " + " | ".join(f"{per[side]:.2f}" for side in sides) + f" | {sum(per.values()):.2f} |"
+        per = {side: phase["cpu"].get(side, 0.0) * 1000 / max(1, phase["done"]) for side in [*sides, "stolen"]}
+        cells = " | ".join(f"{per[side]:.2f}" for side in sides)
+        return f"| {label} | {cells} | {sum(per[side] for side in sides):.2f} | {per['stolen']:.2f} |"
 
     return [
-        "CPU per request served in each phase (ms; from /proc, the PostgreSQL backends of the bench database):",
+        "CPU per request served in each phase (ms; from /proc, the PostgreSQL backends of the bench database; "
+        "time stolen by the hypervisor makes a run's every figure slower):",
         "",
-        "| phase | " + " | ".join(names[side] for side in sides) + " | all |",
-        "|---|" + "---:|" * (len(sides) + 1),
+        "| phase | " + " | ".join(names[side] for side in sides) + f" | all | {names['stolen']} |",
+        "|---|" + "---:|" * (len(sides) + 2),
         row("POST /api/v1/cases/", cases),
         row("POST /bench/insert/", floor),
         "",
@@ -847,7 +859,8 @@ def report(results: dict, args, lead: dict) -> list[str]:
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}; client, 2 uvicorn servers (DATABASE_POOL_MAX={args.pool} each), "
         f"PostgreSQL and Redis share the machine (1-minute load average {results['load'][0]:.1f} at the start, "
-        f"{results['load'][1]:.1f} at the end).",
+        f"{results['load'][1]:.1f} at the end; {results.get('stolen_s', 0):.1f} s of CPU stolen by the host "
+        "during the run).",
         "Command: `.venv/bin/python bench/intake.py` "
         f"(--seconds {args.seconds:g} --concurrency {args.concurrency} --rate {args.rate:g} "
         f"--sockets {args.sockets} --idle-sockets {args.idle_sockets} --pool {args.pool}). Demo data, 5,000 grids.",
@@ -974,9 +987,10 @@ def main() -> None:
     servers = Servers(url, pool=args.pool)
     try:
         servers.start()
-        load_before = os.getloadavg()[0]
+        load_before, stolen_before = os.getloadavg()[0], stolen_seconds()
         results = asyncio.run(measure(setup, servers, args, settings.REDIS_URL))
         results["load"] = (load_before, os.getloadavg()[0])
+        results["stolen_s"] = stolen_seconds() - stolen_before
         results["in_process"] = in_process
     finally:
         servers.stop()
@@ -986,7 +1000,8 @@ def main() -> None:
     if not args.no_write:
         write_results(lines)
         say(f"wrote the {SECTION!r} section of {RESULTS.relative_to(ROOT)}")
-    print(json.dumps(summary(results) | {"load": [round(x, 1) for x in results["load"]]}))
+    extra = {"load": [round(x, 1) for x in results["load"]], "stolen_s": round(results["stolen_s"], 1)}
+    print(json.dumps(summary(results) | extra))
 
 
 if __name__ == "__main__":
