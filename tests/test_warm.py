@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 
 import pytest
 
 from config import warm
 from config.asgi import application
 from grids import locator
+from grids.locator import LocatorIndex
 from routing import tables as routing_tables
+from routing.partner_index import partner_index
 
 
 @pytest.fixture
@@ -21,6 +24,14 @@ def cold_process():
     gc.unfreeze()
     yield
     gc.unfreeze()
+
+
+@pytest.fixture
+def city(db):
+    """The small city of the case tests: grids, units, rules, a partner."""
+    from dispatch.tests.conftest import _build
+
+    return _build()
 
 
 @pytest.mark.django_db
@@ -65,3 +76,15 @@ def test_the_asgi_application_speaks_lifespan_and_starts_the_warm_up(monkeypatch
     asyncio.run(run())
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert started == [True]
+
+
+@pytest.mark.django_db
+def test_a_replaced_index_is_freed_without_the_collector_so_freezing_cannot_keep_it(city):
+    gc.disable()
+    try:
+        built = routing_tables.build_tables(())
+        old = [weakref.ref(built), weakref.ref(partner_index(built)), weakref.ref(LocatorIndex.from_db())]
+        del built
+        assert [ref() for ref in old] == [None, None, None]
+    finally:
+        gc.enable()
