@@ -26,7 +26,8 @@ bench-only URL, each keeping a psycopg pool of `--pool` connections; the client 
 
 `--quick` (about a minute: 5 s phases, 300 sockets, no memory phase) writes nothing. Every run ends
 by printing one JSON line: case_per_s, bare_per_s, ratio, p95_ms (open loop), push_p50_ms,
-push_p99_ms, publish_p50_ms, redis_p50_ms, queries_per_post (and the load averages).
+push_p99_ms, publish_p50_ms, redis_p50_ms, queries_per_post (and the load averages, the CPU time the
+host stole, and a pure-Python speed probe before and after: this machine's speed wanders).
 
 A full run replaces the `## intake` section of bench/RESULTS.md, beside the figures from before the
 speed work (BEFORE). The machine is shared by client, servers, PostgreSQL and Redis; compare each
@@ -665,6 +666,17 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def speed_probe_ms() -> float:
+    """How long this machine takes for a fixed piece of pure Python (best of five), to tell a run
+    on a machine that slowed down — a busy neighbour on the same host is not always stolen time."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(range(1_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def stolen_seconds() -> float:
     """CPU seconds the hypervisor has taken from this machine so far (all cores; 0 on bare metal)."""
     fields = Path("/proc/stat").read_text().splitlines()[0].split()
@@ -855,12 +867,13 @@ def report(results: dict, args, lead: dict) -> list[str]:
         ("SQL statements per case POST (BEGIN/COMMIT included)", b["statements"], s["queries_per_post"], 0),
         ("one case POST in process, p50 ms", b["in_process_p50_ms"], i["cases"]["p50_ms"], 1),
     ]
+    probe = results["speed_probe_ms"]
     lines = [
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %z} on {os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}; client, 2 uvicorn servers (DATABASE_POOL_MAX={args.pool} each), "
         f"PostgreSQL and Redis share the machine (1-minute load average {results['load'][0]:.1f} at the start, "
-        f"{results['load'][1]:.1f} at the end; {results.get('stolen_s', 0):.1f} s of CPU stolen by the host "
-        "during the run).",
+        f"{results['load'][1]:.1f} at the end; {results['stolen_s']:.1f} s of CPU stolen by the host "
+        f"during the run; `sum(range(10**6))` took {probe[0]:.1f} ms before and {probe[1]:.1f} ms after).",
         "Command: `.venv/bin/python bench/intake.py` "
         f"(--seconds {args.seconds:g} --concurrency {args.concurrency} --rate {args.rate:g} "
         f"--sockets {args.sockets} --idle-sockets {args.idle_sockets} --pool {args.pool}). Demo data, 5,000 grids.",
@@ -987,10 +1000,11 @@ def main() -> None:
     servers = Servers(url, pool=args.pool)
     try:
         servers.start()
-        load_before, stolen_before = os.getloadavg()[0], stolen_seconds()
+        load_before, stolen_before, probe_before = os.getloadavg()[0], stolen_seconds(), speed_probe_ms()
         results = asyncio.run(measure(setup, servers, args, settings.REDIS_URL))
         results["load"] = (load_before, os.getloadavg()[0])
         results["stolen_s"] = stolen_seconds() - stolen_before
+        results["speed_probe_ms"] = (probe_before, speed_probe_ms())
         results["in_process"] = in_process
     finally:
         servers.stop()
@@ -1001,6 +1015,7 @@ def main() -> None:
         write_results(lines)
         say(f"wrote the {SECTION!r} section of {RESULTS.relative_to(ROOT)}")
     extra = {"load": [round(x, 1) for x in results["load"]], "stolen_s": round(results["stolen_s"], 1)}
+    extra["speed_probe_ms"] = [round(x, 1) for x in results["speed_probe_ms"]]
     print(json.dumps(summary(results) | extra))
 
 
