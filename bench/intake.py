@@ -27,7 +27,7 @@ bench-only URL, each keeping a psycopg pool of `--pool` connections; the client 
 `--quick` (about a minute: 5 s phases, 300 sockets, no memory phase) writes nothing. Every run ends
 by printing one JSON line: case_per_s, bare_per_s, ratio, p95_ms (open loop), push_p50_ms,
 push_p99_ms, publish_p50_ms, redis_p50_ms, queries_per_post (and the load averages, the CPU time the
-host stole, and a pure-Python speed probe before and after: this machine's speed wanders).
+host stole, and a pure-Python speed probe before and after: a shared machine's speed can wander).
 
 A full run replaces the `## intake` section of bench/RESULTS.md, beside the figures from before the
 speed work (BEFORE). The machine is shared by client, servers, PostgreSQL and Redis; compare each
